@@ -23,7 +23,8 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/integration/**/*.test.ts', '<rootDir>/{packages,services,cli}/**/*.int.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
-      testTimeout: 120000,
+      // Per-project testTimeout is not applied by jest 30; the setup file sets it.
+      setupFilesAfterEnv: ['<rootDir>/scripts/jest/integration-setup.ts'],
     },
   ],
 };
