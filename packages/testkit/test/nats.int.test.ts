@@ -40,10 +40,13 @@ describe('testkit nats harness', () => {
     expect(info.config.num_replicas).toBe(3);
     expect(info.cluster?.replicas?.length).toBe(2);
 
-    // Crash one server: the stream keeps a quorum (2 of 3) and takes writes.
-    const victim = cluster.servers.find((s) => s.url !== info.cluster?.leader) ?? cluster.servers[0];
+    // Crash one server that is neither the stream's leader nor the one this client uses: the
+    // stream keeps a quorum (2 of 3) and takes writes.
+    const leader = info.cluster?.leader;
+    const victim = cluster.servers.find((s) => `k8ts-n${cluster!.servers.indexOf(s)}` !== leader && !nc.getServer().endsWith(`:${s.port}`))!;
+    expect(victim).toBeDefined();
     victim.kill('SIGKILL');
-    const ack = await js.publish('r.x', StringCodec().encode('2'), { timeout: 10000 });
+    const ack = await js.publish('r.x', StringCodec().encode('2'), { timeout: 20000 });
     expect(ack.seq).toBe(2);
     await victim.restart();
     await nc.close();
