@@ -1,0 +1,257 @@
+// The default RBAC policy the apiserver creates at start (Kubernetes' bootstrap policy, in
+// k8ts' terms): cluster-admin for system:masters, one role per component with exactly what it
+// needs, the user-facing view/edit/admin roles, and system:basic-user. Every object carries the
+// label kubernetes.io/bootstrapping=rbac-defaults and the autoupdate annotation.
+//
+// Verbs follow k8ts' RPCs: there is no Patch RPC, so component roles never list "patch"; an
+// event recorder creates events and updates the count of repeated ones ("create", "update").
+import type { rbacv1 } from '@k8ts/api';
+import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_NODES } from './types';
+import { RBAC_API_GROUP } from './rbac';
+
+export const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
+export const BOOTSTRAP_LABEL_VALUE = 'rbac-defaults';
+export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
+export const AGGREGATE_TO_VIEW = 'rbac.authorization.k8s.io/aggregate-to-view';
+export const AGGREGATE_TO_EDIT = 'rbac.authorization.k8s.io/aggregate-to-edit';
+export const AGGREGATE_TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin';
+
+/** The user names the components authenticate as (token-file lines written by `k8ts up`). */
+export const USER_KUBE_SCHEDULER = 'system:kube-scheduler';
+export const USER_KUBE_CONTROLLER_MANAGER = 'system:kube-controller-manager';
+export const USER_KUBE_PROXY = 'system:kube-proxy';
+
+/** Where components keep their leader-election Leases. */
+export const LEADER_ELECTION_NAMESPACE = 'kube-system';
+
+const CORE = '';
+const APPS = 'apps';
+const COORDINATION = 'coordination.k8s.io';
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+
+function rule(verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): rbacv1.PolicyRule {
+  const r: rbacv1.PolicyRule = { verbs, apiGroups, resources };
+  if (resourceNames) r.resourceNames = resourceNames;
+  return r;
+}
+
+/** Recording events: create them, update the count of repeated ones. */
+const eventsRule = (): rbacv1.PolicyRule => rule(['create', 'update'], [CORE], ['events']);
+
+/** Leader election on a Lease (a Role in kube-system, so it reaches no other namespace). */
+const leaderElectionRule = (): rbacv1.PolicyRule => rule(['get', 'create', 'update'], [COORDINATION], ['leases']);
+
+/** What the scheduler needs: watch pods and nodes, bind pods, report unschedulable pods, events. */
+export function schedulerRules(): rbacv1.PolicyRule[] {
+  return [
+    rule(READ, [CORE], ['pods', 'nodes']),
+    rule(['create'], [CORE], ['pods/binding']),
+    rule(['update'], [CORE], ['pods/status']),
+    eventsRule(),
+  ];
+}
+
+/** What each controller of the controller-manager needs (issue 6), by controller. */
+export function controllerRules(): Record<string, rbacv1.PolicyRule[]> {
+  return {
+    replicaset: [
+      rule(['get', 'list', 'watch', 'update'], [APPS], ['replicasets']),
+      rule(['update'], [APPS], ['replicasets/status']),
+      // create and delete pods; update to adopt and release them (ownerReferences)
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [CORE], ['pods']),
+    ],
+    deployment: [
+      rule(['get', 'list', 'watch', 'update'], [APPS], ['deployments']),
+      rule(['update'], [APPS], ['deployments/status']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [APPS], ['replicasets']),
+      rule(['get', 'list', 'watch', 'update'], [CORE], ['pods']),
+    ],
+    endpoints: [
+      rule(READ, [CORE], ['services', 'pods']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [CORE], ['endpoints']),
+    ],
+    // node lifecycle (heartbeats, taints, eviction) and node IPAM (spec.podCIDR)
+    nodelifecycle: [
+      rule(['get', 'list', 'watch', 'update'], [CORE], ['nodes']),
+      rule(['update'], [CORE], ['nodes/status']),
+      rule(READ, [COORDINATION], ['leases']),
+      rule(['get', 'list', 'watch', 'delete'], [CORE], ['pods']),
+      rule(['update'], [CORE], ['pods/status']),
+    ],
+    // deleting a namespace deletes everything in it, then the namespace
+    namespace: [
+      rule(['get', 'list', 'watch', 'update', 'delete'], [CORE], ['namespaces']),
+      rule(['update'], [CORE], ['namespaces/status']),
+      rule(['get', 'list', 'watch', 'delete', 'deletecollection'], ['*'], ['*']),
+    ],
+    serviceaccount: [
+      rule(READ, [CORE], ['namespaces']),
+      rule(['get', 'list', 'watch', 'create'], [CORE], ['serviceaccounts']),
+    ],
+    // token secrets of service accounts, listed in the account's secrets
+    serviceaccounttoken: [
+      rule(['get', 'list', 'watch', 'update'], [CORE], ['serviceaccounts']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [CORE], ['secrets']),
+    ],
+    // dependents of deleted owners: read anything, update owner references and finalizers, delete
+    garbagecollector: [rule(['get', 'list', 'watch', 'update', 'delete'], ['*'], ['*'])],
+    events: [eventsRule()],
+  };
+}
+
+/** What the proxy needs: follow services, endpoints and nodes; events. */
+export function proxyRules(): rbacv1.PolicyRule[] {
+  return [rule(['list', 'watch'], [CORE], ['services', 'endpoints', 'nodes']), eventsRule()];
+}
+
+/**
+ * The RBAC side of kubelets (group system:nodes): reads only. A kubelet's writes (its Node, its
+ * Lease, its pods' status) and its reads of secrets and config maps come from the node
+ * authorizer, which limits them to its own node.
+ */
+export function nodeRules(): rbacv1.PolicyRule[] {
+  return [rule(READ, [CORE], ['nodes', 'pods', 'services', 'endpoints']), eventsRule()];
+}
+
+/** Read-only access to a namespace's workloads; not secrets, not RBAC. */
+export function aggregateToViewRules(): rbacv1.PolicyRule[] {
+  return [
+    rule(READ, [CORE], [
+      'pods',
+      'pods/log',
+      'pods/status',
+      'services',
+      'services/status',
+      'endpoints',
+      'configmaps',
+      'serviceaccounts',
+      'events',
+      'namespaces',
+      'namespaces/status',
+    ]),
+    rule(READ, [APPS], ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status']),
+  ];
+}
+
+/** Writing a namespace's workloads and reading its secrets; not RBAC. */
+export function aggregateToEditRules(): rbacv1.PolicyRule[] {
+  return [
+    rule(READ, [CORE], ['secrets']),
+    rule(WRITE, [CORE], ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts']),
+    rule(WRITE, [APPS], ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale']),
+  ];
+}
+
+/** Managing who may do what in a namespace. */
+export function aggregateToAdminRules(): rbacv1.PolicyRule[] {
+  return [rule([...READ, ...WRITE], [RBAC_API_GROUP], ['roles', 'rolebindings'])];
+}
+
+export interface BootstrapPolicy {
+  clusterRoles: rbacv1.ClusterRole[];
+  clusterRoleBindings: rbacv1.ClusterRoleBinding[];
+  /** Namespaced roles (leader election in kube-system). */
+  roles: rbacv1.Role[];
+  roleBindings: rbacv1.RoleBinding[];
+}
+
+function meta(name: string, extraLabels: Record<string, string> = {}, namespace?: string) {
+  const m: { name: string; namespace?: string; labels: Record<string, string>; annotations: Record<string, string> } = {
+    name,
+    labels: { [BOOTSTRAP_LABEL]: BOOTSTRAP_LABEL_VALUE, ...extraLabels },
+    annotations: { [AUTOUPDATE_ANNOTATION]: 'true' },
+  };
+  if (namespace !== undefined) m.namespace = namespace;
+  return m;
+}
+
+function clusterRole(
+  name: string,
+  rules: rbacv1.PolicyRule[],
+  opts: { labels?: Record<string, string>; aggregateFrom?: string } = {},
+): rbacv1.ClusterRole {
+  const r: rbacv1.ClusterRole = { apiVersion: `${RBAC_API_GROUP}/v1`, kind: 'ClusterRole', metadata: meta(name, opts.labels), rules };
+  if (opts.aggregateFrom) r.aggregationRule = { clusterRoleSelectors: [{ matchLabels: { [opts.aggregateFrom]: 'true' } }] };
+  return r;
+}
+
+type SubjectSpec = { kind: 'User' | 'Group'; name: string };
+
+function subject(s: SubjectSpec): rbacv1.Subject {
+  return { kind: s.kind, apiGroup: RBAC_API_GROUP, name: s.name };
+}
+
+function clusterRoleBinding(name: string, subjects: SubjectSpec[], roleName = name): rbacv1.ClusterRoleBinding {
+  return {
+    apiVersion: `${RBAC_API_GROUP}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: meta(name),
+    subjects: subjects.map(subject),
+    roleRef: { apiGroup: RBAC_API_GROUP, kind: 'ClusterRole', name: roleName },
+  };
+}
+
+/** The default policy, as fresh objects (callers may change them). */
+export function bootstrapPolicy(): BootstrapPolicy {
+  const view = aggregateToViewRules();
+  const edit = aggregateToEditRules();
+  const admin = aggregateToAdminRules();
+  const controllers = Object.values(controllerRules()).flat();
+
+  const clusterRoles = [
+    clusterRole('cluster-admin', [
+      { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+      { verbs: ['*'], nonResourceURLs: ['*'] },
+    ]),
+    clusterRole('system:basic-user', [
+      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ]),
+    clusterRole('system:kube-scheduler', schedulerRules()),
+    clusterRole('system:kube-controller-manager', controllers),
+    clusterRole('system:kube-proxy', proxyRules()),
+    clusterRole('system:node', nodeRules()),
+    // view ⊂ edit ⊂ admin, each aggregating the system:aggregate-to-* roles and any role a user
+    // labels the same way; the rules are also written out, as the aggregation controller would.
+    clusterRole('admin', [...view, ...edit, ...admin], { aggregateFrom: AGGREGATE_TO_ADMIN }),
+    clusterRole('edit', [...view, ...edit], { aggregateFrom: AGGREGATE_TO_EDIT, labels: { [AGGREGATE_TO_ADMIN]: 'true' } }),
+    clusterRole('view', view, { aggregateFrom: AGGREGATE_TO_VIEW, labels: { [AGGREGATE_TO_EDIT]: 'true' } }),
+    clusterRole('system:aggregate-to-admin', admin, { labels: { [AGGREGATE_TO_ADMIN]: 'true' } }),
+    clusterRole('system:aggregate-to-edit', edit, { labels: { [AGGREGATE_TO_EDIT]: 'true' } }),
+    clusterRole('system:aggregate-to-view', view, { labels: { [AGGREGATE_TO_VIEW]: 'true' } }),
+  ];
+
+  const clusterRoleBindings = [
+    clusterRoleBinding('cluster-admin', [{ kind: 'Group', name: GROUP_MASTERS }]),
+    clusterRoleBinding('system:basic-user', [{ kind: 'Group', name: GROUP_AUTHENTICATED }]),
+    clusterRoleBinding('system:kube-scheduler', [{ kind: 'User', name: USER_KUBE_SCHEDULER }]),
+    clusterRoleBinding('system:kube-controller-manager', [{ kind: 'User', name: USER_KUBE_CONTROLLER_MANAGER }]),
+    clusterRoleBinding('system:kube-proxy', [{ kind: 'User', name: USER_KUBE_PROXY }]),
+    clusterRoleBinding('system:node', [{ kind: 'Group', name: GROUP_NODES }]),
+  ];
+
+  const roles: rbacv1.Role[] = [];
+  const roleBindings: rbacv1.RoleBinding[] = [];
+  for (const [component, user] of [
+    ['kube-scheduler', USER_KUBE_SCHEDULER],
+    ['kube-controller-manager', USER_KUBE_CONTROLLER_MANAGER],
+  ] as const) {
+    const name = `system::leader-locking-${component}`;
+    roles.push({
+      apiVersion: `${RBAC_API_GROUP}/v1`,
+      kind: 'Role',
+      metadata: meta(name, {}, LEADER_ELECTION_NAMESPACE),
+      rules: [leaderElectionRule()],
+    });
+    roleBindings.push({
+      apiVersion: `${RBAC_API_GROUP}/v1`,
+      kind: 'RoleBinding',
+      metadata: meta(name, {}, LEADER_ELECTION_NAMESPACE),
+      subjects: [subject({ kind: 'User', name: user })],
+      roleRef: { apiGroup: RBAC_API_GROUP, kind: 'Role', name },
+    });
+  }
+
+  return { clusterRoles, clusterRoleBindings, roles, roleBindings };
+}
