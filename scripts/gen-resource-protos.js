@@ -20,7 +20,7 @@ const PACKAGES = {
       ['Pod', 'Pods', true, true, ['bind', 'logs']],
       ['Service', 'Services', true, true],
       ['Endpoints', 'Endpoints', true, false],
-      ['ServiceAccount', 'ServiceAccounts', true, false],
+      ['ServiceAccount', 'ServiceAccounts', true, false, ['token']],
       ['Secret', 'Secrets', true, false],
       ['ConfigMap', 'ConfigMaps', true, false],
       ['Event', 'Events', true, false],
@@ -94,6 +94,12 @@ function kindService(pkg, [kind, plural, namespaced, hasStatus, extra = []]) {
     L.push(`  rpc Get${kind}Scale(Get${kind}ScaleRequest) returns (Get${kind}ScaleResponse);`);
     L.push(`  // Sets spec.replicas through the scale subresource (verb update on scale).`);
     L.push(`  rpc Update${kind}Scale(Update${kind}ScaleRequest) returns (Update${kind}ScaleResponse);`);
+  }
+  if (extra.includes('token')) {
+    L.push('  // Issues a token that authenticates as this service account, signed by the apiserver\'s');
+    L.push('  // key (verb create on the token subresource), optionally bound to a Secret or Pod whose');
+    L.push('  // deletion revokes it. The signing key never leaves the apiserver.');
+    L.push(`  rpc Create${kind}Token(Create${kind}TokenRequest) returns (Create${kind}TokenResponse);`);
   }
   L.push('}');
   L.push('');
@@ -250,6 +256,21 @@ function kindService(pkg, [kind, plural, namespaced, hasStatus, extra = []]) {
     L.push(`// Get${kind}LogsResponse is a chunk of log output, whole lines.`);
     L.push(`message Get${kind}LogsResponse {`, '  // Log bytes, one or more complete lines.', '  bytes data = 1;', '}', '');
   }
+  if (extra.includes('token')) {
+    L.push(`// Create${kind}TokenRequest names the service account and the token wanted.`);
+    L.push(`message Create${kind}TokenRequest {`);
+    L.push('  // The service account\'s namespace. Required.', '  string namespace = 1;');
+    L.push('  // The service account\'s name. Required.', '  string name = 2;');
+    L.push('  // The audiences the token is for; empty: the apiserver\'s own.', '  repeated string audiences = 3;');
+    L.push('  // Lifetime in seconds; unset: a token that does not expire (it still dies with its', '  // account and its bound object).', '  optional int64 expiration_seconds = 4;');
+    L.push('  // An object the token is bound to: kind "Secret" or "Pod", its name and uid. Deleting', '  // that object revokes the token.', '  ObjectReference bound_object_ref = 5;');
+    L.push('}', '');
+    L.push(`// Create${kind}TokenResponse holds the issued token.`);
+    L.push(`message Create${kind}TokenResponse {`);
+    L.push('  // The bearer token (a JWT).', '  string token = 1;');
+    L.push('  // When it expires; unset for a token without expiry.', '  google.protobuf.Timestamp expiration_timestamp = 2;');
+    L.push('}', '');
+  }
   if (extra.includes('scale')) {
     L.push(`// Get${kind}ScaleRequest names the ${kind} whose scale to read.`);
     L.push(`message Get${kind}ScaleRequest {`);
@@ -281,6 +302,7 @@ for (const [pkg, spec] of Object.entries(PACKAGES)) {
     '',
   ];
   const imports = new Set(['k8ts/meta/v1/meta.proto', `k8ts/${pkg}/v1/${pkg}.proto`]);
+  if (spec.kinds.some((k) => (k[4] || []).includes('token'))) imports.add('google/protobuf/timestamp.proto');
   if (pkg !== 'core' && spec.kinds.some((k) => (k[4] || []).includes('bind'))) imports.add('k8ts/core/v1/core.proto');
   for (const i of [...imports].sort()) L.push(`import "${i}";`);
   L.push('');
