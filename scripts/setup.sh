@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what k8ts needs on a fresh Debian/Ubuntu machine, then the npm dependencies.
 #   system packages: nats-server (the watch/replication bus), etcd-client and etcd-server
-#   (compatibility tests and side-by-side benchmarks), protoc with the gRPC Python plugin and
+#   (compatibility tests and side-by-side benchmarks), haproxy (the proxy benchmark's
+#   baseline), protoc with the gRPC Python plugin and
 #   python3-grpcio (cross-language client checks).
 # Missing packages are installed with apt-get (as root, or through sudo when available).
 # Set K8TS_SETUP_SYSTEM=0 to skip the system packages (for example on a machine you do not
@@ -18,6 +19,7 @@ have_cmd protoc || need+=(protobuf-compiler)
 have_cmd grpc_python_plugin || need+=(protobuf-compiler-grpc)
 /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || need+=(python3-grpcio python3-protobuf)
 have_cmd openssl || need+=(openssl)
+have_cmd haproxy || need+=(haproxy)
 
 if [ "${#need[@]}" -gt 0 ] && [ "${K8TS_SETUP_SYSTEM:-1}" != "0" ]; then
   echo "setup: installing system packages: ${need[*]}"

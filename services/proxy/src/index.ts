@@ -1,0 +1,229 @@
+// @k8ts/proxy: the node component that makes Service virtual IPs and node ports reach ready
+// endpoints (kube-proxy's counterpart). start(config) watches Services and Endpoints,
+// keeps the engine's listeners and endpoints in line with them, and serves the admin API
+// (k8ts.proxy.v1.ProxyService) with the kit's health, reflection and metrics.
+import * as fs from 'fs';
+import * as net from 'net';
+import * as os from 'os';
+import { proxyv1 } from '@k8ts/api';
+import { ConfigError, createLogger, type FlagSpec, type KitServer, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { adminService } from './admin';
+import type { Clock } from './balancer';
+import { ProxyEngine } from './engine';
+import type { ForwardingMode } from './forward';
+import { registerProxyMetrics } from './metrics';
+import { Proxier } from './proxier';
+import { FileSource, type ServiceSource } from './source';
+
+export { ProxyEngine } from './engine';
+export type { EngineOptions, RuleStatus, ListenerStatus, EndpointStatus } from './engine';
+export { computeRules, computeServiceRules, resolveEndpoints, DEFAULT_AFFINITY_TIMEOUT_SECONDS } from './rules';
+export type { ServicePortRule, ListenerSpec, EndpointTarget, RulesOptions, ServiceRules, Protocol } from './rules';
+export { Balancer, RoundRobin, systemClock } from './balancer';
+export type { Clock } from './balancer';
+export { MemorySource, FileSource } from './source';
+export type { ServiceSource } from './source';
+export { Proxier } from './proxier';
+export { adminService, rulesMessage } from './admin';
+export { registerProxyMetrics } from './metrics';
+export { describeBindError } from './listener';
+export { userBuffersSupported } from './forward';
+export type { ForwardingMode } from './forward';
+
+const FORWARDING = ['auto', 'buffers', 'streams'];
+
+/** The proxy's own flags; main.ts adds the kit's serverFlags. */
+export const flags: FlagSpec[] = [
+  {
+    name: 'apiserver',
+    type: 'string',
+    default: '',
+    description: 'The apiserver gRPC address, host:port. Required unless --manifests is given.',
+  },
+  {
+    name: 'token-file',
+    type: 'file',
+    description: 'File holding the bearer token for the apiserver (re-read when it changes).',
+  },
+  {
+    name: 'node-name',
+    type: 'string',
+    default: os.hostname(),
+    description: 'The name of the node this proxy runs on (reported by the admin API and in logs).',
+  },
+  {
+    name: 'node-ip',
+    type: 'string',
+    default: '127.0.0.1',
+    description: "The node's IP: NodePort Services are served on node-ip:nodePort.",
+    validate: (v: string) => (net.isIP(v) ? undefined : 'must be an IP address'),
+  },
+  {
+    name: 'bind-address',
+    type: 'string',
+    default: '',
+    description: 'Address NodePort listeners bind to instead of --node-ip, e.g. 0.0.0.0 for every address of the machine.',
+    validate: (v: string) => (net.isIP(v) ? undefined : 'must be an IP address'),
+  },
+  {
+    name: 'manifests',
+    type: 'file',
+    description:
+      'Serve the Services and Endpoints of this YAML file (reloaded when it changes) instead of watching the apiserver: for local runs and benchmarks.',
+  },
+  {
+    name: 'udp-idle-timeout',
+    type: 'duration',
+    default: '30s',
+    min: 100,
+    description: 'A UDP flow (one client address and port) idle this long is forgotten; its next datagram picks an endpoint again.',
+  },
+  {
+    name: 'forwarding',
+    type: 'string',
+    default: 'auto',
+    description:
+      'How TCP bytes are moved: buffers (reads into reused, adaptively sized buffers), streams (plain Node streams), or auto (buffers when this Node.js supports it).',
+    validate: (v: string) => (FORWARDING.includes(v) ? undefined : `must be one of ${FORWARDING.join(', ')}`),
+  },
+];
+
+/** The parsed configuration: the kit's server flags and the flags above. */
+export interface ProxyConfig {
+  listen: string;
+  metricsListen?: string;
+  logLevel?: string;
+  apiserver?: string;
+  tokenFile?: string;
+  nodeName?: string;
+  nodeIp?: string;
+  bindAddress?: string;
+  manifests?: string;
+  udpIdleTimeout?: number;
+  forwarding?: string;
+  [flag: string]: unknown;
+}
+
+/** What tests (and embedding programs) may pass besides the configuration. */
+export interface StartDeps {
+  /** Use this source instead of the apiserver or --manifests. */
+  source?: ServiceSource;
+  clock?: Clock;
+}
+
+export interface RunningProxy {
+  server: KitServer;
+  engine: ProxyEngine;
+  proxier: Proxier;
+  /** The admin API's 'host:port'. */
+  address: string;
+  /** Resolves once the first rules are applied (the server then reports ready). */
+  synced: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** A token getter that re-reads the file at most every few seconds. */
+function tokenFromFile(file: string): () => string {
+  let cached = '';
+  let readAt = 0;
+  return () => {
+    const now = Date.now();
+    if (now - readAt > 5000) {
+      cached = fs.readFileSync(file, 'utf8').trim();
+      readAt = now;
+    }
+    return cached;
+  };
+}
+
+async function apiserverSource(config: ProxyConfig, logger: ReturnType<typeof createLogger>): Promise<ServiceSource> {
+  // Loaded only when used, so that a proxy serving --manifests runs without the client.
+  const client = await import('@k8ts/client');
+  const { InformerSource } = await import('./informer-source');
+  const clientset = client.connect({
+    address: config.apiserver!,
+    ...(config.tokenFile ? { token: tokenFromFile(config.tokenFile) } : {}),
+  });
+  return new InformerSource(clientset, { logger });
+}
+
+/** Starts the proxy: admin server, engine, and the control loop over the chosen source. */
+export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<RunningProxy> {
+  const logger = createLogger('proxy', config.logLevel);
+  if (!deps.source && !config.apiserver && !config.manifests) {
+    throw new ConfigError('missing --apiserver (env K8TS_APISERVER): the proxy needs an apiserver to watch, or --manifests to serve', {
+      flag: 'apiserver',
+    });
+  }
+  const nodeIP = config.nodeIp || '127.0.0.1';
+  const nodePortAddress = config.bindAddress || undefined;
+  const engine = new ProxyEngine({
+    logger,
+    clock: deps.clock,
+    forwarding: (config.forwarding as 'auto' | ForwardingMode | undefined) ?? 'auto',
+    udpIdleTimeoutMs: config.udpIdleTimeout ?? 30_000,
+  });
+  let source: ServiceSource;
+  if (deps.source) source = deps.source;
+  else if (config.manifests) source = new FileSource(config.manifests, logger);
+  else source = await apiserverSource(config, logger);
+
+  let proxier: Proxier | undefined;
+  const server = await startServer({
+    component: 'proxy',
+    ...serverOptionsFromConfig(config),
+    services: [
+      {
+        definition: proxyv1.ProxyServiceService,
+        implementation: adminService(engine, () => ({
+          nodeName: config.nodeName ?? os.hostname(),
+          nodeIP: nodePortAddress ?? nodeIP,
+          lastSyncTime: proxier?.lastSyncTime,
+          syncCount: proxier?.syncCount ?? 0,
+        })),
+      },
+    ],
+    logger,
+    config,
+    onShutdown: () => proxier?.stop(),
+  });
+  const metrics = registerProxyMetrics(server.registry, engine);
+  proxier = new Proxier(source, engine, { rules: { nodeIP, nodePortAddress }, logger, metrics });
+  logger.info({ forwarding: engine.forwarding, nodeIP, nodePortAddress, source: source.constructor.name }, 'proxy starting');
+
+  const p = proxier;
+  const synced = p.start().then((ok) => {
+    if (!ok) return;
+    server.setReady(true);
+    logger.info({ rules: engine.status().length }, 'rules synced');
+  });
+  if (source instanceof FileSource || deps.source) {
+    // Local sources load at once: fail start() when they cannot.
+    try {
+      await synced;
+    } catch (err) {
+      await server.shutdown();
+      engine.close();
+      throw err instanceof ConfigError ? err : new ConfigError(`cannot load --manifests: ${(err as Error).message}`, { cause: err });
+    }
+  } else {
+    synced.catch((err) => logger.error({ err }, 'watching Services and Endpoints failed'));
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    engine,
+    proxier: p,
+    address: server.address,
+    synced,
+    shutdown() {
+      stopping ??= (async () => {
+        await p.stop();
+        await server.shutdown();
+        engine.close();
+      })();
+      return stopping;
+    },
+  };
+}
