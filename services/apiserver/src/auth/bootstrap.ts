@@ -45,7 +45,7 @@ const leaderElectionRule = (): rbacv1.PolicyRule => rule(['get', 'create', 'upda
 /** What the scheduler needs: watch pods and nodes, bind pods, report unschedulable pods, events. */
 export function schedulerRules(): rbacv1.PolicyRule[] {
   return [
-    rule(READ, [CORE], ['pods', 'nodes']),
+    rule(READ, [CORE], ['pods', 'nodes', 'namespaces']),
     rule(['create'], [CORE], ['pods/binding']),
     rule(['update'], [CORE], ['pods/status']),
     eventsRule(),
