@@ -66,31 +66,43 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+const jsonNames = new WeakMap<protobuf.Field, string>();
+
 /** The JSON (and TypeScript) name of a field: its json_name, else lowerCamelCase. */
 export function jsonName(field: protobuf.Field): string {
-  const explicit = field.options?.['json_name'];
-  if (typeof explicit === 'string') return explicit;
-  return field.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  let name = jsonNames.get(field);
+  if (name === undefined) {
+    const explicit = field.options?.['json_name'];
+    name = typeof explicit === 'string' ? explicit : field.name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    jsonNames.set(field, name);
+  }
+  return name;
 }
 
 interface TypeInfo {
   type: protobuf.Type;
   /** JSON name -> field. */
   byJson: Map<string, protobuf.Field>;
+  /** Every field with its JSON name, in declaration order (computed once per type). */
+  fields: { field: protobuf.Field; name: string }[];
 }
 
 const typeCache = new Map<string, TypeInfo>();
 
 function typeInfo(typeName: string): TypeInfo {
+  let info = typeCache.get(typeName);
+  if (info) return info;
   const key = shortName(typeName);
-  let info = typeCache.get(key);
+  info = typeCache.get(key);
   if (!info) {
     const type = protoRoot().lookupType(key);
     const byJson = new Map<string, protobuf.Field>();
-    for (const f of type.fieldsArray) byJson.set(jsonName(f), f);
-    info = { type, byJson };
+    const fields = type.fieldsArray.map((f) => ({ field: f, name: jsonName(f) }));
+    for (const f of fields) byJson.set(f.name, f.field);
+    info = { type, byJson, fields };
     typeCache.set(key, info);
   }
+  typeCache.set(typeName, info);
   return info;
 }
 
@@ -122,14 +134,13 @@ class Decoder {
   }
 
   message(typeName: string, json: unknown, path: string): Record<string, unknown> | undefined {
-    const { type, byJson } = typeInfo(typeName);
+    const { type, byJson, fields } = typeInfo(typeName);
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       return this.problem(path, `expected object, got ${describe(json)}`);
     }
     const out: Record<string, unknown> = {};
     // Defaults first, in the shape ts-proto's decoders produce.
-    for (const f of type.fieldsArray) {
-      const name = jsonName(f);
+    for (const { field: f, name } of fields) {
       if (f.map) out[name] = {};
       else if (f.repeated) out[name] = [];
       else if (f.resolvedType instanceof protobuf.Type) out[name] = undefined;
@@ -321,10 +332,9 @@ function encodeSpecial(fullName: string, v: unknown): unknown {
 }
 
 function encodeMessage(typeName: string, obj: Record<string, unknown>): Record<string, unknown> {
-  const { type } = typeInfo(typeName);
+  const { fields } = typeInfo(typeName);
   const out: Record<string, unknown> = {};
-  for (const f of type.fieldsArray) {
-    const name = jsonName(f);
+  for (const { field: f, name } of fields) {
     const v = obj[name];
     if (v === undefined || v === null) continue;
     if (f.map) {

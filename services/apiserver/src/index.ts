@@ -1,0 +1,247 @@
+// @k8ts/apiserver: the resource API of k8ts, the only door to the cluster state.
+//
+// start(config) connects to the store (etcd v3 protocol), fills the watch caches from one
+// consistent list and follows the change feed (the store's JetStream stream with --nats-url,
+// else an etcd Watch), creates the system namespaces and the default RBAC policy, and serves
+// one typed gRPC service per kind through the service kit.
+import * as fs from 'fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { kindFor } from '@k8ts/api';
+import { type FlagSpec, type KitServer, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { AdmissionChain } from './admission';
+import { DefaultTolerationSeconds } from './admission/defaulttolerationseconds';
+import { NamespaceLifecycle } from './admission/namespacelifecycle';
+import { ServiceAccountAdmission } from './admission/serviceaccount';
+import { PortRange, ServiceIPRange } from './allocator/ranges';
+import { AuditFile, type AuditSink, NO_AUDIT } from './audit';
+import { bootstrap } from './bootstrap';
+import { type ChangeFeed, EtcdChangeFeed } from './cache/changefeed';
+import { CacheHub, STORAGE_PREFIX } from './cache/hub';
+import { NatsChangeFeed } from './cache/natsfeed';
+import { registerMetrics } from './metrics';
+import { LeaseManager } from './registry/leases';
+import { Registry } from './registry/registry';
+import { kubeletDialer } from './server/logs';
+import { resourceServices } from './server/resources';
+import { Security } from './server/security';
+import { EtcdClient } from './storage/etcd';
+import { sleep } from './util';
+
+export const COMPONENT = 'apiserver';
+
+/** The apiserver's own flags (the kit's serverFlags come first). */
+export const flags: FlagSpec[] = [
+  {
+    name: 'etcd-servers',
+    type: 'list',
+    default: ['127.0.0.1:2379'],
+    required: true,
+    description: 'The store (or an etcd standing in for it): comma-separated host:port endpoints of its etcd v3 gRPC API.',
+  },
+  {
+    name: 'nats-url',
+    type: 'list',
+    default: [],
+    description: "NATS URLs of the store's JetStream: when set, the watch caches follow the store's stream directly (else an etcd Watch).",
+  },
+  { name: 'nats-stream', type: 'string', default: 'K8TS', description: "The store's JetStream stream." },
+  { name: 'nats-subject-prefix', type: 'string', default: '', description: "The stream's subject prefix; empty: the stream name in lower case." },
+  { name: 'service-cluster-ip-range', type: 'string', default: '127.96.0.0/16', description: 'The CIDR Service cluster IPs are allocated from.' },
+  { name: 'service-node-port-range', type: 'string', default: '30000-32767', description: 'The range NodePorts are allocated from, <min>-<max>.' },
+  { name: 'event-ttl', type: 'duration', default: '1h', min: 1000, description: 'How long Events are kept (a store lease).' },
+  {
+    name: 'default-not-ready-toleration-seconds',
+    type: 'int',
+    default: 300,
+    min: 0,
+    description: 'tolerationSeconds of the NoExecute toleration for node.kubernetes.io/not-ready added to every pod that has none.',
+  },
+  {
+    name: 'default-unreachable-toleration-seconds',
+    type: 'int',
+    default: 300,
+    min: 0,
+    description: 'tolerationSeconds of the NoExecute toleration for node.kubernetes.io/unreachable added to every pod that has none.',
+  },
+  { name: 'audit-log-path', type: 'string', default: '', description: "Append one JSON line per API call to this file ('-': stdout; empty: no audit log)." },
+  { name: 'token-auth-file', type: 'file', description: 'Static bearer tokens, one "token,user,uid,\\"group1,group2\\"" line each (administrators, components).' },
+  {
+    name: 'service-account-key-file',
+    type: 'file',
+    description: 'PEM private key (ES256 or RS256) whose public half verifies service-account and node tokens.',
+  },
+  { name: 'service-account-issuer', type: 'string', default: 'k8ts', description: 'The "iss" of service-account and node tokens.' },
+  {
+    name: 'authorization-mode',
+    type: 'list',
+    default: ['RBAC', 'Node'],
+    description: 'Authorizers, in order: RBAC, Node; or AlwaysAllow alone (tests only).',
+  },
+  { name: 'anonymous-auth', type: 'bool', default: false, description: 'Treat calls without a token as system:anonymous instead of refusing them (tests only).' },
+  { name: 'watch-cache-history', type: 'duration', default: '5m', min: 1000, description: 'How long watch events stay available for a Watch to resume from.' },
+  { name: 'watch-cache-max-events', type: 'int', default: 100000, min: 100, description: 'Most watch events kept per resource.' },
+  { name: 'watch-bookmark-interval', type: 'duration', default: '10s', min: 100, description: 'How often a watch that asked for bookmarks gets one.' },
+  { name: 'store-timeout', type: 'duration', default: '10s', min: 100, description: 'Deadline of each store call.' },
+  { name: 'kubelet-ca', type: 'file', description: 'PEM CA of kubelet serving certificates: when set, the apiserver reaches kubelets over TLS.' },
+  { name: 'bootstrap', type: 'bool', default: true, description: 'Create the system namespaces and the default RBAC policy at start.' },
+];
+
+export interface ApiserverConfig {
+  listen: string;
+  metricsListen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  maxMessageBytes: number;
+  logLevel: string;
+  shutdownTimeout: number;
+  etcdServers: string[];
+  natsUrl: string[];
+  natsStream: string;
+  natsSubjectPrefix: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  eventTtl: number;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+  auditLogPath: string;
+  tokenAuthFile?: string;
+  serviceAccountKeyFile?: string;
+  serviceAccountIssuer: string;
+  authorizationMode: string[];
+  anonymousAuth: boolean;
+  watchCacheHistory: number;
+  watchCacheMaxEvents: number;
+  watchBookmarkInterval: number;
+  storeTimeout: number;
+  kubeletCa?: string;
+  bootstrap: boolean;
+  [key: string]: unknown;
+}
+
+export interface Apiserver {
+  server: KitServer;
+  registry: Registry;
+  hub: CacheHub;
+  logger: Logger;
+  shutdown(): Promise<void>;
+}
+
+/** Waits until the store answers (it may be starting alongside). */
+async function waitForStore(kv: EtcdClient, logger: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await kv.range(STORAGE_PREFIX, { countOnly: true });
+      return;
+    } catch (err) {
+      if (attempt % 10 === 0) logger.warn({ err: (err as Error).message, endpoints: kv.endpoints }, 'the store does not answer yet; retrying');
+      if (attempt > 600) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+export async function start(config: ApiserverConfig): Promise<Apiserver> {
+  const logger = createLogger(COMPONENT, config.logLevel);
+  const serviceIPs = new ServiceIPRange(config.serviceClusterIpRange);
+  const nodePorts = PortRange.parse(config.serviceNodePortRange);
+  const kv = new EtcdClient({ endpoints: config.etcdServers, timeoutMs: config.storeTimeout });
+  await waitForStore(kv, logger);
+
+  const feed: ChangeFeed =
+    config.natsUrl.length > 0
+      ? await NatsChangeFeed.connect({ servers: config.natsUrl, stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix, logger })
+      : new EtcdChangeFeed(kv, STORAGE_PREFIX);
+  const hub = new CacheHub(kv, feed, logger, { historyMs: config.watchCacheHistory, maxEvents: config.watchCacheMaxEvents });
+  await hub.start();
+
+  const security = new Security(
+    {
+      tokenAuthFile: config.tokenAuthFile || undefined,
+      serviceAccountKeyFile: config.serviceAccountKeyFile || undefined,
+      serviceAccountIssuer: config.serviceAccountIssuer,
+      authorizationModes: config.authorizationMode,
+      anonymousAuth: config.anonymousAuth,
+    },
+    hub,
+  );
+
+  const namespaces = kindFor('v1', 'Namespace')!;
+  const serviceAccounts = kindFor('v1', 'ServiceAccount')!;
+  let registry: Registry;
+  const admission = new AdmissionChain([
+    new NamespaceLifecycle({
+      async getNamespace(name) {
+        const cached = hub.cache('namespaces').get(`/kubernetes.io/namespaces/${name}`)?.obj;
+        const ns = cached ?? (await registry.read(namespaces, '', name));
+        if (!ns) return undefined;
+        return { terminating: !!ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating' };
+      },
+    }),
+    new ServiceAccountAdmission({
+      async serviceAccountExists(ns, name) {
+        if (hub.cache('serviceaccounts').get(`/kubernetes.io/serviceaccounts/${ns}/${name}`)) return true;
+        return (await registry.read(serviceAccounts, ns, name)) !== undefined;
+      },
+    }),
+    new DefaultTolerationSeconds(config.defaultNotReadyTolerationSeconds, config.defaultUnreachableTolerationSeconds),
+  ]);
+  registry = new Registry({
+    kv,
+    hub,
+    admission,
+    serviceIPs,
+    nodePorts,
+    eventLeases: new LeaseManager(kv, Math.max(1, Math.round(config.eventTtl / 1000))),
+    logger,
+  });
+  if (config.bootstrap) await bootstrap(registry, logger);
+
+  const audit: AuditSink = config.auditLogPath ? new AuditFile(config.auditLogPath) : NO_AUDIT;
+  const kubeletCreds = config.kubeletCa ? grpc.credentials.createSsl(fs.readFileSync(config.kubeletCa)) : grpc.credentials.createInsecure();
+  const kubelet = kubeletDialer(kubeletCreds);
+  const server = await startServer({
+    component: COMPONENT,
+    ...serverOptionsFromConfig(config),
+    services: resourceServices({
+      registry,
+      hub,
+      security,
+      audit,
+      logger,
+      kubelet,
+      bookmarkIntervalMs: config.watchBookmarkInterval,
+    }),
+    logger,
+    config,
+    // End the watches first, so that draining does not wait for them.
+    onShutdown: () => {
+      for (const c of hub.caches.values()) c.closeAll();
+    },
+  });
+  registerMetrics(server.registry, hub);
+  server.setReady(true);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    registry,
+    hub,
+    logger,
+    shutdown() {
+      stopping ??= (async () => {
+        await server.shutdown();
+        await hub.stop();
+        kubelet.close();
+        kv.close();
+        await audit.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export { Registry } from './registry/registry';
+export { CacheHub } from './cache/hub';
+export { STATUS_METADATA_KEY, statusOf, ApiError } from './errors';
