@@ -93,6 +93,8 @@ export function controllerRules(): Record<string, rbacv1.PolicyRule[]> {
     serviceaccounttoken: [
       rule(['get', 'list', 'watch', 'update'], [CORE], ['serviceaccounts']),
       rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [CORE], ['secrets']),
+      // the apiserver signs the tokens: the controller asks for them (CreateServiceAccountToken)
+      rule(['create'], [CORE], ['serviceaccounts/token']),
     ],
     // dependents of deleted owners: read anything, update owner references and finalizers, delete
     garbagecollector: [rule(['get', 'list', 'watch', 'update', 'delete'], ['*'], ['*'])],

@@ -1,0 +1,156 @@
+// @k8ts/controller-manager: kube-controller-manager's counterpart. start(config) connects to
+// the apiserver, serves health, InfoService and metrics through the kit, and runs the enabled
+// controllers under one leader election. Everything else is importable for tests.
+import * as fs from 'fs';
+import { connect } from '@k8ts/client';
+import { ConfigError, type FlagSpec, type KitServer, serverFlags, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { type ControllerManagerConfig, controllerManagerFlags, enabledControllers } from './config';
+import { CONTROLLER_NAMES, type ControllerSettings } from './controllers';
+import { ControllerManager } from './manager';
+import { controllerMetrics } from './metrics';
+import { grpcTokenRequester } from './tokenrequest';
+
+export { controllerManagerFlags, enabledControllers } from './config';
+export type { ControllerManagerConfig } from './config';
+export { ControllerManager } from './manager';
+export type { ManagerOptions, LeaderElectionSettings } from './manager';
+export { BaseController } from './controller';
+export type { Controller, ControllerContext, ReconcileLoop } from './controller';
+export { CONTROLLERS, CONTROLLER_NAMES } from './controllers';
+export type { ControllerFactory, ControllerSettings } from './controllers';
+export { controllerMetrics } from './metrics';
+export type { ControllerMetrics } from './metrics';
+export { grpcTokenRequester } from './tokenrequest';
+export type { TokenRequester } from './tokenrequest';
+
+/** Every flag: the kit's server flags and the controller-manager's own. */
+export const flags: FlagSpec[] = [...serverFlags, ...controllerManagerFlags];
+
+/** A running controller-manager. */
+export interface ControllerManagerServer {
+  readonly server: KitServer;
+  readonly manager: ControllerManager;
+  /** Stops the controllers (releasing the leader lease), then the server. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * A bearer token read from a file, re-read when the file changes (tokens that rotate).
+ * An empty path: no token.
+ */
+export function tokenFromFile(path: string | undefined): () => string | undefined {
+  if (!path) return () => undefined;
+  let cached = '';
+  let mtime = -1;
+  return () => {
+    try {
+      const st = fs.statSync(path);
+      if (st.mtimeMs !== mtime) {
+        cached = fs.readFileSync(path, 'utf8').trim();
+        mtime = st.mtimeMs;
+      }
+    } catch {
+      // Keep the last token read.
+    }
+    return cached;
+  };
+}
+
+function number(config: ControllerManagerConfig, key: 'nodeEvictionRate' | 'secondaryNodeEvictionRate' | 'unhealthyZoneThreshold'): number {
+  const n = Number(config[key]);
+  if (!Number.isFinite(n)) throw new ConfigError(`invalid ${key}: ${config[key]}`);
+  return n;
+}
+
+/** The settings the controllers get, from the configuration. */
+export function settingsFromConfig(config: ControllerManagerConfig): ControllerSettings {
+  return {
+    concurrentReplicasetSyncs: config.concurrentReplicasetSyncs,
+    concurrentDeploymentSyncs: config.concurrentDeploymentSyncs,
+    concurrentEndpointSyncs: config.concurrentEndpointSyncs,
+    concurrentNamespaceSyncs: config.concurrentNamespaceSyncs,
+    concurrentServiceaccountSyncs: config.concurrentServiceaccountSyncs,
+    concurrentServiceaccountTokenSyncs: config.concurrentServiceaccountTokenSyncs,
+    concurrentGcSyncs: config.concurrentGcSyncs,
+    concurrentNodeSyncs: config.concurrentNodeSyncs,
+    nodeMonitorPeriod: config.nodeMonitorPeriod,
+    nodeMonitorGracePeriod: config.nodeMonitorGracePeriod,
+    nodeStartupGracePeriod: config.nodeStartupGracePeriod,
+    nodeEvictionRate: number(config, 'nodeEvictionRate'),
+    secondaryNodeEvictionRate: number(config, 'secondaryNodeEvictionRate'),
+    unhealthyZoneThreshold: number(config, 'unhealthyZoneThreshold'),
+    largeClusterSizeThreshold: config.largeClusterSizeThreshold,
+    clusterCidr: config.clusterCidr,
+    nodeCidrMaskSize: config.nodeCidrMaskSize,
+    namespaceSyncPeriod: config.namespaceSyncPeriod,
+    rootCA: config.rootCaFile ? fs.readFileSync(config.rootCaFile) : undefined,
+  };
+}
+
+/** Checks the configuration and says which controllers run. Throws ConfigError. */
+export function controllersFromConfig(config: ControllerManagerConfig): string[] {
+  let names = enabledControllers(config.controllers ?? ['*'], CONTROLLER_NAMES);
+  if (!config.allocateNodeCidrs) names = names.filter((n) => n !== 'nodeipam');
+  if (config.leaderElect && config.leaderElectRenewDeadline >= config.leaderElectLeaseDuration) {
+    throw new ConfigError('--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration', { flag: 'leader-elect-renew-deadline' });
+  }
+  if (config.leaderElect && config.leaderElectRetryPeriod >= config.leaderElectRenewDeadline) {
+    throw new ConfigError('--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline', { flag: 'leader-elect-retry-period' });
+  }
+  if (names.includes('nodeipam')) {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(config.clusterCidr);
+    if (!m || Number(m[5]) > config.nodeCidrMaskSize) {
+      throw new ConfigError(
+        `invalid --cluster-cidr ${JSON.stringify(config.clusterCidr)} with --node-cidr-mask-size ${config.nodeCidrMaskSize}: want an IPv4 CIDR no longer than the mask size`,
+        { flag: 'cluster-cidr', value: config.clusterCidr },
+      );
+    }
+  }
+  return names;
+}
+
+/** Starts the controller-manager: kit server, apiserver connection, controllers. */
+export async function start(raw: Record<string, any>): Promise<ControllerManagerServer> {
+  const config = raw as ControllerManagerConfig;
+  const controllers = controllersFromConfig(config);
+  const settings = settingsFromConfig(config);
+  const server = await startServer({ component: 'controller-manager', ...serverOptionsFromConfig(config), config, services: [] });
+  const logger = server.logger;
+  const token = tokenFromFile(config.tokenFile);
+  const cs = connect({
+    address: config.apiserver,
+    token: () => token() ?? '',
+    tls: config.apiserverCa ? { ca: config.apiserverCa, serverName: config.apiserverServerName || undefined } : undefined,
+  });
+  settings.tokens = grpcTokenRequester(cs, token);
+  const manager = new ControllerManager({
+    clientset: cs,
+    controllers,
+    settings,
+    logger,
+    metrics: controllerMetrics(server.registry),
+    leaderElection: config.leaderElect
+      ? {
+          namespace: config.leaderElectResourceNamespace,
+          name: config.leaderElectResourceName,
+          leaseDurationMs: config.leaderElectLeaseDuration,
+          renewDeadlineMs: config.leaderElectRenewDeadline,
+          retryPeriodMs: config.leaderElectRetryPeriod,
+        }
+      : undefined,
+    onReady: (ready) => server.setReady(ready),
+  });
+  manager.start();
+  logger.info({ apiserver: config.apiserver, controllers, leaderElect: config.leaderElect, identity: manager.identity }, 'controller-manager: started');
+  let stopped: Promise<void> | undefined;
+  return {
+    server,
+    manager,
+    shutdown: () =>
+      (stopped ??= (async () => {
+        await manager.stop();
+        await server.shutdown();
+        cs.close();
+      })()),
+  };
+}
