@@ -7,6 +7,7 @@ import type { Backend } from './backend';
 import { resolveConfig, StoreConfig } from './config';
 import { etcdServices } from './frontend/services';
 import { WatchStreams } from './frontend/watch';
+import { KeepAliveStreams } from './frontend/leaseKeepAlive';
 import { JetStreamBackend } from './jetstream';
 import { createStoreMetrics } from './metrics';
 import { Store } from './store';
@@ -57,16 +58,20 @@ export async function start(config: StoreConfig, opts: { logger?: Logger; backen
     applyTimeoutMs: Math.max(30_000, c.jetstreamTimeout * 2),
   });
   const watches = new WatchStreams(store, { progressNotifyMs: c.watchProgressNotifyInterval });
+  const keepAlives = new KeepAliveStreams();
   let server: KitServer | undefined;
   const clientUrls = () => (c.advertiseClientUrl ? [c.advertiseClientUrl] : server ? [`${c.tlsCert ? 'https' : 'http'}://${server.address}`] : []);
   try {
     server = await startServer({
       component: 'store',
       ...serverOptionsFromConfig(c as unknown as Record<string, unknown>),
-      services: etcdServices(store, watches, { maxTxnOps: c.maxTxnOps, maxRequestBytes: c.maxRequestBytes, clientUrls }),
+      services: etcdServices(store, watches, keepAlives, { maxTxnOps: c.maxTxnOps, maxRequestBytes: c.maxRequestBytes, clientUrls }),
       logger,
       config: c as unknown as Record<string, unknown>,
-      onShutdown: () => watches.closeAll(),
+      onShutdown: () => {
+        watches.closeAll();
+        keepAlives.closeAll();
+      },
     });
     for (const m of Object.values(metrics)) server.registry.registerMetric(m);
     await store.start();

@@ -1,3 +1,5 @@
+import { etcdserverpb as pb, mvccpb } from '@k8ts/api';
+import { encodeEventsResponse } from '../src/frontend/watch';
 import { IndexEvent, RevisionEvents, Version } from '../src/mvcc';
 import { batchRevisions, Watcher, WatchHub } from '../src/watchHub';
 
@@ -69,5 +71,24 @@ describe('watch hub', () => {
     hub.onRevision(9, [ev('/a', 9)]);
     hub.onRevision(10, [ev('/a', 10)]);
     expect(w.pending.map((r) => r.rev)).toEqual([10]);
+  });
+});
+
+describe('watch response encoding', () => {
+  it('produces the same bytes a WatchResponse decodes from, with cached events', () => {
+    const prev = ev('/p', 4).kv;
+    const e1: IndexEvent = { ...ev('/p', 5), prev };
+    const e2: IndexEvent = ev('/q', 5, 'delete');
+    const header = { clusterId: 7, memberId: 9, revision: 6, raftTerm: 1 };
+    for (const [id, prevKv] of [[0, false], [3, true], [300, true]] as const) {
+      const bytes = encodeEventsResponse(header, id, [e1, e2], prevKv);
+      const r = pb.WatchResponse.decode(bytes);
+      expect(r.header).toEqual(header);
+      expect(r.watchId).toBe(id);
+      expect(r.events!.map((e) => [e.type, e.kv!.key!.toString(), e.kv!.modRevision, e.prevKv?.modRevision])).toEqual([
+        [mvccpb.Event_EventType.PUT, '/p', 5, prevKv ? 4 : undefined],
+        [mvccpb.Event_EventType.DELETE, '/q', 5, undefined],
+      ]);
+    }
   });
 });

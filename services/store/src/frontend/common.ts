@@ -18,14 +18,18 @@ export function badRequest(req: unknown): StoreError | undefined {
 
 /**
  * A copy of a grpc-js service definition whose request decoding catches errors and checks
- * the request size, so that malformed requests reach the handler as BadRequest.
+ * the request size, so that malformed requests reach the handler as BadRequest, and whose
+ * response encoding passes a Buffer through as already-encoded bytes (the watch stream
+ * encodes each event once for all its watchers).
  */
 export function safeDefinition(def: grpc.ServiceDefinition, maxRequestBytes: number): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, m] of Object.entries(def)) {
     const decode = m.requestDeserialize;
+    const encode = m.responseSerialize;
     out[name] = {
       ...m,
+      responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)),
       requestDeserialize: (buf: Buffer) => {
         if (buf.length > maxRequestBytes) {
           const e = etcdErrors.requestTooLarge();

@@ -6,10 +6,29 @@ import { isStoreError, toStoreError } from '../errors';
 import type { Store } from '../store';
 import { badRequest } from './common';
 
-export function leaseKeepAlive(store: Store) {
-  return (call: grpc.ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>): void => {
+type KeepAliveCall = grpc.ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>;
+
+/** The open keep-alive streams, so that shutdown can end them. */
+export class KeepAliveStreams {
+  /** Each open stream and the function that ends it (once). */
+  readonly open = new Map<KeepAliveCall, () => void>();
+  closeAll(): void {
+    for (const end of [...this.open.values()]) end();
+    this.open.clear();
+  }
+}
+
+export function leaseKeepAlive(store: Store, streams: KeepAliveStreams) {
+  return (call: KeepAliveCall): void => {
     let chain = Promise.resolve();
     let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      call.end();
+    };
+    streams.open.set(call, finish);
+    call.on('close', () => streams.open.delete(call));
     const fail = (err: unknown) => {
       if (done) return;
       done = true;
@@ -30,12 +49,7 @@ export function leaseKeepAlive(store: Store) {
       });
     });
     call.on('end', () => {
-      void chain.then(() => {
-        if (!done) {
-          done = true;
-          call.end();
-        }
-      });
+      void chain.then(finish);
     });
     call.on('cancelled', () => {
       done = true;

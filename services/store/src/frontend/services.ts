@@ -9,7 +9,7 @@ import { safeDefinition, unary } from './common';
 import { compact } from './compact';
 import { deleteRange } from './deleteRange';
 import { leaseGrant } from './leaseGrant';
-import { leaseKeepAlive } from './leaseKeepAlive';
+import { KeepAliveStreams, leaseKeepAlive } from './leaseKeepAlive';
 import { leaseLeases } from './leaseLeases';
 import { leaseRevoke } from './leaseRevoke';
 import { leaseTimeToLive } from './leaseTimeToLive';
@@ -37,7 +37,7 @@ function bind(def: grpc.ServiceDefinition, impl: Record<string, grpc.UntypedHand
   return { definition: safeDefinition(def, maxRequestBytes), implementation };
 }
 
-export function etcdServices(store: Store, watches: WatchStreams, o: FrontendOptions): ServiceBinding[] {
+export function etcdServices(store: Store, watches: WatchStreams, keepAlives: KeepAliveStreams, o: FrontendOptions): ServiceBinding[] {
   const log = store.logger;
   const u = <Req, Res>(fn: (req: Req) => Promise<Res>) => unary<Req, Res>(log, fn) as grpc.UntypedHandleCall;
   return [
@@ -58,7 +58,7 @@ export function etcdServices(store: Store, watches: WatchStreams, o: FrontendOpt
       {
         leaseGrant: u(leaseGrant(store)),
         leaseRevoke: u(leaseRevoke(store)),
-        leaseKeepAlive: leaseKeepAlive(store) as grpc.UntypedHandleCall,
+        leaseKeepAlive: leaseKeepAlive(store, keepAlives) as grpc.UntypedHandleCall,
         leaseTimeToLive: u(leaseTimeToLive(store)),
         leaseLeases: u(leaseLeases(store)),
       },

@@ -47,6 +47,58 @@ export class WatchStreams {
   }
 }
 
+// ---- encoding events once for every watcher ----
+
+function varint(n: number, out: number[]): void {
+  while (n > 0x7f) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
+/** Field 11 (events) of a WatchResponse, framed: tag, length, Event. Cached per event. */
+const framedCache = new WeakMap<IndexEvent, { plain?: Buffer; withPrev?: Buffer }>();
+function framedEvent(ev: IndexEvent, prevKv: boolean): Buffer {
+  let c = framedCache.get(ev);
+  if (!c) framedCache.set(ev, (c = {}));
+  const withPrev = prevKv && !!ev.prev;
+  const hit = withPrev ? c.withPrev : c.plain;
+  if (hit) return hit;
+  const body = mvccpb.Event.encode(toEvent(ev, withPrev)).finish();
+  const head: number[] = [(11 << 3) | 2];
+  varint(body.length, head);
+  const framed = Buffer.concat([Buffer.from(head), body]);
+  if (withPrev) c.withPrev = framed;
+  else c.plain = framed;
+  return framed;
+}
+
+/** Field 1 (header) of a WatchResponse, framed; cached for the last revision. */
+let headerCache: { rev: number; cluster: number; member: number; bytes: Buffer } | undefined;
+function framedHeader(h: pb.ResponseHeader): Buffer {
+  const rev = h.revision ?? 0;
+  if (headerCache && headerCache.rev === rev && headerCache.cluster === h.clusterId && headerCache.member === h.memberId) return headerCache.bytes;
+  const body = pb.ResponseHeader.encode(h).finish();
+  const head: number[] = [(1 << 3) | 2];
+  varint(body.length, head);
+  const bytes = Buffer.concat([Buffer.from(head), body]);
+  headerCache = { rev, cluster: h.clusterId ?? 0, member: h.memberId ?? 0, bytes };
+  return bytes;
+}
+
+/** An encoded WatchResponse carrying events: header, watch_id, events. */
+export function encodeEventsResponse(header: pb.ResponseHeader, watchId: number, events: IndexEvent[], prevKv: boolean): Buffer {
+  const parts: Buffer[] = [framedHeader(header)];
+  if (watchId > 0) {
+    const id: number[] = [(2 << 3) | 0];
+    varint(watchId, id);
+    parts.push(Buffer.from(id));
+  }
+  for (const ev of events) parts.push(framedEvent(ev, prevKv));
+  return Buffer.concat(parts);
+}
+
 function toEvent(ev: IndexEvent, prevKv: boolean): mvccpb.Event {
   return {
     type: ev.type === 'put' ? mvccpb.Event_EventType.PUT : mvccpb.Event_EventType.DELETE,
@@ -89,9 +141,9 @@ class WatchStream implements WatchSink {
     return this.store.header(this.store.index.rev);
   }
 
-  private send(resp: pb.WatchResponse): void {
+  private send(resp: pb.WatchResponse | Buffer): void {
     if (this.closed) return;
-    this.call.write(resp);
+    this.call.write(resp as pb.WatchResponse);
   }
 
   private congested(): boolean {
@@ -244,9 +296,9 @@ class WatchStream implements WatchSink {
 
   private sendEvents(w: Watcher, revs: RevisionEvents[]): void {
     for (const batch of batchRevisions(revs, MAX_RESPONSE_BYTES, MAX_RESPONSE_EVENTS, w.opts.prevKv)) {
-      const events: mvccpb.Event[] = [];
-      for (const r of batch) for (const ev of r.events) events.push(toEvent(ev, w.opts.prevKv));
-      this.send({ header: this.header(), watchId: w.id, events });
+      const events: IndexEvent[] = [];
+      for (const r of batch) for (const ev of r.events) events.push(ev);
+      this.send(encodeEventsResponse(this.header(), w.id, events, w.opts.prevKv));
       this.store.metrics.watchEvents.inc(events.length);
     }
     w.sentSinceTick = true;
