@@ -35,7 +35,7 @@ export interface Outcome {
 }
 
 /** Thrown (and caught by the caller) for request errors found during evaluation. */
-export class EvalError extends Error {
+export class EvaluationError extends Error {
   constructor(readonly error: StoreError) {
     super(error.message);
   }
@@ -165,7 +165,7 @@ export function checkRangeRevision(index: MvccIndex, rev: number, current = inde
 
 /**
  * Evaluates a txn at the index's applied revision. `leaseExists` answers for every lease
- * the txn's puts name (checked beforehand). Throws EvalError for request errors (future
+ * the txn's puts name (checked beforehand). Throws EvaluationError for request errors (future
  * or compacted revisions, missing lease or key).
  */
 export function evaluateTxn(index: MvccIndex, req: pb.TxnRequest, leaseExists: (id: number) => boolean): Outcome {
@@ -208,11 +208,11 @@ export function evaluateTxn(index: MvccIndex, req: pb.TxnRequest, leaseExists: (
     for (const u of p[0] ? (t.success ?? []) : (t.failure ?? [])) {
       if (u.requestRange) {
         const e = checkRangeRevision(index, u.requestRange.revision ?? 0, b);
-        if (e) throw new EvalError(e);
+        if (e) throw new EvaluationError(e);
       } else if (u.requestPut) {
         const put = u.requestPut;
-        if (put.lease && !leaseExists(put.lease)) throw new EvalError(etcdErrors.leaseNotFound());
-        if ((put.ignoreValue || put.ignoreLease) && !index.get(put.key!.toString('latin1'), b)) throw new EvalError(etcdErrors.keyNotFound());
+        if (put.lease && !leaseExists(put.lease)) throw new EvaluationError(etcdErrors.leaseNotFound());
+        if ((put.ignoreValue || put.ignoreLease) && !index.get(put.key!.toString('latin1'), b)) throw new EvaluationError(etcdErrors.keyNotFound());
       } else if (u.requestTxn) {
         const n = check(u.requestTxn, p.slice(1 + used));
         used += n + 1;

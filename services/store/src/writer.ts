@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { storev1 } from '@k8ts/api';
 import { ConflictError, UnavailableError, Backend } from './backend';
 import { aborted, etcdErrors, StoreError, unavailable } from './errors';
-import { EvalError, Outcome, toEntryChanges } from './evaluate';
+import { EvaluationError, Outcome, toEntryChanges } from './evaluate';
 import { txnSubject } from './keys';
 import { KeyedMutex, SharedExclusiveGate } from './locks';
 import { MvccIndex } from './mvcc';
@@ -23,7 +23,7 @@ import type { StoreMetrics } from './metrics';
 export interface WriteOp<T> {
   /** The one key (latin1) the outcome depends on and touches, when there is one. */
   singleKey?: string;
-  /** Evaluates at the index's applied revision; may throw EvalError. */
+  /** Evaluates at the index's applied revision; may throw EvaluationError. */
   evaluate(): Outcome;
   /** The answer: `rev` is the write's revision, or undefined when nothing changed. */
   answer(outcome: Outcome, rev: number | undefined): T;
@@ -66,7 +66,7 @@ export class Writer {
         try {
           outcome = op.evaluate();
         } catch (err) {
-          if (err instanceof EvalError) throw err.error;
+          if (err instanceof EvaluationError) throw err.error;
           throw err;
         }
         if (outcome.changes.length === 0) {

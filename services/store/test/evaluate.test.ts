@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdserverpb as pb } from '@k8ts/api';
-import { applyCompare, BEGIN, compareKV, EvalError, evaluateTxn, finalize, PENDING } from '../src/evaluate';
+import { applyCompare, BEGIN, compareKV, EvaluationError, evaluateTxn, finalize, PENDING } from '../src/evaluate';
 import { MvccIndex, Version } from '../src/mvcc';
 import { checkIntervals, checkRangeRequest, checkTxnRequest, isTxnReadonly, singleKeyOf } from '../src/validate';
 import { applyKey, genesis, PREFIX, put } from './helpers';
@@ -127,7 +127,7 @@ describe('txn evaluation', () => {
       try {
         f();
       } catch (e) {
-        return [(e as EvalError).error.code, (e as EvalError).error.details];
+        return [(e as EvaluationError).error.code, (e as EvaluationError).error.details];
       }
       return undefined;
     };

@@ -179,20 +179,35 @@ class WatchStream implements WatchSink {
     const key = cr.key && cr.key.length > 0 ? cr.key : Buffer.from([0]);
     const rangeEnd = cr.rangeEnd;
     if (rangeEnd && rangeEnd.length > 0 && !(rangeEnd.length === 1 && rangeEnd[0] === 0) && Buffer.compare(rangeEnd, key) < 0) {
-      return this.refuse('store: watch range_end must not sort before key (use "\\0" for every key from key on)');
+      {
+      this.refuse('store: watch range_end must not sort before key (use "\\0" for every key from key on)');
+      return;
     }
-    if ((cr.startRevision ?? 0) < 0) return this.refuse(WATCH_COMPACTED_REASON);
+    }
+    if ((cr.startRevision ?? 0) < 0) {
+      this.refuse(WATCH_COMPACTED_REASON);
+      return;
+    }
     let noPut = false;
     let noDelete = false;
     for (const f of cr.filters ?? []) {
       if (f === pb.WatchCreateRequest_FilterType.NOPUT) noPut = true;
       else if (f === pb.WatchCreateRequest_FilterType.NODELETE) noDelete = true;
-      else return this.refuse(`store: unknown watch filter ${f} (NOPUT = 0, NODELETE = 1)`);
+      else {
+      this.refuse(`store: unknown watch filter ${f} (NOPUT = 0, NODELETE = 1)`);
+      return;
+    }
     }
     let id = cr.watchId ?? 0;
-    if (id < 0) return this.refuse('store: watch_id must not be negative (0 lets the server choose)');
+    if (id < 0) {
+      this.refuse('store: watch_id must not be negative (0 lets the server choose)');
+      return;
+    }
     if (id !== 0) {
-      if (this.watchers.has(id)) return this.refuse('mvcc: duplicate watch ID provided on the WatchStream');
+      if (this.watchers.has(id)) {
+      this.refuse('mvcc: duplicate watch ID provided on the WatchStream');
+      return;
+    }
     } else {
       while (this.watchers.has(this.nextAutoId)) this.nextAutoId++;
       id = this.nextAutoId++;
