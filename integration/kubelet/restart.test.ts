@@ -56,11 +56,11 @@ describe('restartPolicy Always', () => {
     expect(delays[0]).toBe(BACKOFF.baseMs);
     expect(Math.max(...delays)).toBeLessThanOrEqual(BACKOFF.capMs);
 
-    // The restarts themselves came in order, each one later than the one before by more.
+    // The restarts themselves came in order. (Their wall-clock gaps are not compared: the
+    // machine is shared and tests never assert timings; the reported delays above are.)
     const starts = node.events.of(pod.metadata!.uid!, 'Started').map((e) => e.time);
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
-    expect(gaps.length).toBeGreaterThanOrEqual(4);
-    expect(gaps[gaps.length - 1]).toBeGreaterThan(gaps[1]);
+    expect(starts.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThanOrEqual(starts[i - 1]);
     const backoffEvents = node.events.of(pod.metadata!.uid!, 'BackOff');
     expect(backoffEvents[0].message).toBe(`Back-off restarting failed container crash in pod crasher_default(${pod.metadata!.uid})`);
     expect(backoffEvents[0].type).toBe('Warning');
