@@ -53,3 +53,19 @@ bench-%: build ## run one benchmark, bench/src/<name>.ts
 
 images: ## build one container image per service (needs docker, podman or buildah with an engine)
 	@scripts/images.sh
+
+# ---- k8ts on Kubernetes (deploy/README.md) ----
+.PHONY: kind-up kind-down deploy-render deploy-validate
+
+kind-up: ## k8ts on a local kind cluster: images, secrets, overlay K8TS_OVERLAY (dev|ha), rollout, k8ts get nodes
+	@scripts/kind-up.sh
+
+kind-down: ## stop the apiserver port-forward and delete the kind cluster
+	@scripts/kind-up.sh --down
+
+deploy-render: build ## print the manifests of overlay K8TS_OVERLAY (dev|ha); makes deploy/k8s/secrets when missing
+	@test -f deploy/k8s/secrets/kustomization.yaml || scripts/gen-secrets.sh >&2
+	@kubectl kustomize deploy/k8s/overlays/$${K8TS_OVERLAY:-dev}
+
+deploy-validate: build ## render and check both overlays, the Dockerfiles and the build context offline (integration/deploy)
+	@$(NPX) jest --ci --selectProjects integration -- integration/deploy
