@@ -20,9 +20,11 @@ export const engineFlags: FlagSpec[] = [
   {
     name: 'pod-cidr',
     type: 'string',
-    default: '127.244.1.0/24',
-    description: 'the range pod IPs come from (loopback on one machine)',
+    default: '',
+    description:
+      "the range pod IPs come from (loopback on one machine, e.g. 127.244.1.0/24); empty: the Node's spec.podCIDR, assigned by the controller-manager's node IPAM. With --sim-nodes, split into one range per node",
     validate: (v: string) => {
+      if (v === '') return undefined;
       try {
         parseCidr(v);
         return undefined;
@@ -37,7 +39,8 @@ export const engineFlags: FlagSpec[] = [
   { name: 'allow-local-images', type: 'bool', default: false, description: 'let images named local/<x> run the container command as is on the host' },
   { name: 'cpu', type: 'string', description: 'allocatable cpu (e.g. 4 or 3500m); default: the CPUs of the machine' },
   { name: 'memory', type: 'string', description: 'allocatable memory (e.g. 8Gi); default: the memory of the machine' },
-  { name: 'max-pods', type: 'int', default: 110, min: 1, description: 'the most pods the node runs' },
+  { name: 'max-pods', type: 'int', default: 110, min: 1, description: 'the most pods the node runs (capacity "pods")' },
+  { name: 'pods', type: 'int', min: 1, description: 'the same as --max-pods (wins when both are given)' },
   { name: 'crashloop-backoff-base', type: 'duration', default: '10s', description: 'the first restart back-off of a crashing container, doubling each time' },
   { name: 'crashloop-backoff-cap', type: 'duration', default: '5m', description: 'the longest restart back-off' },
   { name: 'log-max-bytes', type: 'int', default: 10 * 1024 * 1024, min: 1024, description: 'rotate a container log file past this size' },
@@ -57,6 +60,7 @@ export interface EngineConfig {
   cpu?: string;
   memory?: string;
   maxPods: number;
+  pods?: number;
   crashloopBackoffBase: number;
   crashloopBackoffCap: number;
   logMaxBytes: number;
@@ -71,7 +75,7 @@ export function nodeIdentity(cfg: EngineConfig): NodeIdentity {
     allocatable: {
       cpuMilli: cfg.cpu ? milliCpu(cfg.cpu) : os.cpus().length * 1000,
       memoryBytes: cfg.memory ? wholeUnits(cfg.memory) : os.totalmem(),
-      pods: cfg.maxPods,
+      pods: cfg.pods || cfg.maxPods || 110,
     },
   };
 }
@@ -84,11 +88,16 @@ export function rootDir(cfg: EngineConfig): string {
   return path.resolve(cfg.rootDir || path.join('.k8ts', 'kubelet', cfg.nodeName || os.hostname()));
 }
 
-export function createRuntime(cfg: EngineConfig, logger?: Logger): Runtime {
-  if (cfg.runtime === 'sim') return new SimRuntime({ podCIDR: cfg.podCidr, startDelayMs: cfg.simStartDelay });
+/**
+ * The runtime the flags ask for. `podCIDR` overrides --pod-cidr (the kubelet passes the range
+ * it settled on: the flag's, or the one the node IPAM assigned).
+ */
+export function createRuntime(cfg: EngineConfig, logger?: Logger, podCIDR = cfg.podCidr): Runtime {
+  if (!podCIDR) throw new Error('createRuntime: no pod CIDR (give --pod-cidr, or wait for the Node to get spec.podCIDR)');
+  if (cfg.runtime === 'sim') return new SimRuntime({ podCIDR, startDelayMs: cfg.simStartDelay });
   return new ProcessRuntime({
     rootDir: rootDir(cfg),
-    podCIDR: cfg.podCidr,
+    podCIDR,
     images: new ImageTable({ file: cfg.imageTable || undefined, allowLocal: cfg.allowLocalImages }),
     logRotation: { maxBytes: cfg.logMaxBytes, maxFiles: cfg.logMaxFiles },
     logger,
