@@ -34,14 +34,13 @@ test-unit: build ## unit tests only
 test-integration: build ## integration tests only
 	@$(NPX) jest --ci --selectProjects integration
 
-up: ## start a local multi-node cluster (not built yet: see issue "k8ts CLI")
-	@echo "make up: the local cluster (k8ts up) is not built yet: the CLI issue has not landed." >&2
-	@echo "         What exists today: the service kit, the API and the store; see README.md." >&2
-	@exit 1
+up: ## install what is missing, build, and start a local 3-node cluster in the background (k8ts up --detach)
+	@scripts/setup.sh
+	@$(MAKE) --no-print-directory build
+	@node cli/dist/main.js up --detach $(UP_FLAGS)
 
-down: ## stop the local cluster
-	@echo "make down: the local cluster (k8ts down) is not built yet." >&2
-	@exit 1
+down: ## stop the local cluster started by make up
+	@node cli/dist/main.js down
 
 bench: build ## run every benchmark under bench/src (each also runs as make bench-<name>)
 	@set -e; found=0; for f in bench/src/*.ts; do [ -f "$$f" ] || continue; found=1; \

@@ -1,0 +1,55 @@
+// grpc.health.v1.Health/Check against any k8ts server. The two messages are tiny, so they
+// are encoded by hand: HealthCheckRequest { string service = 1 }, HealthCheckResponse
+// { ServingStatus status = 1 } (0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN).
+import * as grpc from '@grpc/grpc-js';
+
+const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
+
+function encodeRequest(service: string): Buffer {
+  if (!service) return Buffer.alloc(0);
+  const s = Buffer.from(service, 'utf8');
+  if (s.length > 127) throw new Error('service name too long');
+  return Buffer.concat([Buffer.from([0x0a, s.length]), s]);
+}
+
+export function decodeStatus(buf: Buffer): string {
+  // Field 1, varint: tag 0x08 then the value.
+  for (let i = 0; i + 1 < buf.length; i++) {
+    if (buf[i] === 0x08) return STATUS[buf[i + 1]] ?? `STATUS_${buf[i + 1]}`;
+  }
+  return 'UNKNOWN';
+}
+
+const HealthClient = grpc.makeGenericClientConstructor(
+  {
+    check: {
+      path: '/grpc.health.v1.Health/Check',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: string) => encodeRequest(v),
+      requestDeserialize: (b: Buffer) => b.toString(),
+      responseSerialize: (v: Buffer) => v,
+      responseDeserialize: (b: Buffer) => b,
+    },
+  },
+  'Health',
+);
+
+/**
+ * The serving status of a server ('' = the whole server): SERVING, NOT_SERVING, ..., or an
+ * error text such as "unreachable: ..." when the call fails.
+ */
+export function checkHealth(address: string, timeoutMs = 2000, service = ''): Promise<string> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  return new Promise((resolve) => {
+    (client as unknown as { check: (req: string, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Buffer) => void) => void }).check(
+      service,
+      { deadline: new Date(Date.now() + timeoutMs) },
+      (err, res) => {
+        client.close();
+        if (err) resolve(err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED ? 'UNREACHABLE' : `ERROR: ${err.details || err.message}`);
+        else resolve(decodeStatus(res));
+      },
+    );
+  });
+}

@@ -1,0 +1,163 @@
+// k8ts down, status, stop and start: the processes of a running local cluster, found through
+// <data-dir>/state.json. The data dir is --data-dir, else the one the current context was
+// written for by `k8ts up`, else ~/.k8ts/clusters/default.
+import * as fs from 'fs';
+import * as path from 'path';
+import { connect } from '@k8ts/client';
+import { configPath, loadConfig } from '../config';
+import { CliError } from '../errors';
+import type { IO } from '../io';
+import { formatTable, humanDuration } from '../printers/table';
+import { checkHealth } from './health';
+import { defaultDataDir, layout, readState, removeState, writeState } from './layout';
+import type { Layout, ProcessEntry } from './layout';
+import { pkiPaths } from './pki';
+import { findPodProcesses, isRunning, logTail, spawnComponent, componentEnv, stopAll, stopPodProcesses } from './procs';
+import { stopEverything } from './up';
+
+/** The data dir a cluster command works on. */
+export function clusterDataDir(flag: string | undefined, io: IO, configFlag?: string): string {
+  if (flag) return path.resolve(flag);
+  try {
+    const cfg = loadConfig(configPath(configFlag, io.env));
+    const ctx = cfg.contexts.find((c) => c.name === cfg['current-context']);
+    if (ctx?.['data-dir']) return ctx['data-dir'];
+  } catch {
+    // an unreadable config: fall back to the default
+  }
+  return defaultDataDir(io.env);
+}
+
+function stateOrFail(l: Layout) {
+  const st = readState(l);
+  if (!st) throw new CliError(`no cluster is running from ${l.dataDir} (no state.json): start one with "k8ts up"`);
+  return st;
+}
+
+export async function down(io: IO, dataDir: string, opts: { graceMs?: number } = {}): Promise<void> {
+  const l = layout(dataDir);
+  const st = readState(l);
+  if (!st) {
+    const pods = await stopPodProcesses(l.dataDir, 2000);
+    if (pods > 0) io.err(`Stopped ${pods} leftover pod process${pods === 1 ? '' : 'es'}.\n`);
+    io.err(`No cluster is running from ${l.dataDir}.\n`);
+    return;
+  }
+  const running = st.processes.filter(isRunning);
+  io.err(`Stopping cluster in ${l.dataDir}: ${running.map((p) => p.name).join(', ') || 'nothing is running'}\n`);
+  await stopEverything(l, st.processes, opts.graceMs ?? 8000);
+  if (st.supervisorPid && st.supervisorPid !== process.pid) {
+    try {
+      process.kill(st.supervisorPid, 'SIGTERM');
+    } catch {
+      // not running
+    }
+  }
+  removeState(l);
+  io.err('Cluster stopped. Its state stays in the data dir: "k8ts up" brings it back.\n');
+}
+
+export async function status(io: IO, dataDir: string, opts: { output?: string } = {}): Promise<void> {
+  const l = layout(dataDir);
+  const st = stateOrFail(l);
+  const rows = await Promise.all(
+    st.processes.map(async (p) => {
+      const alive = isRunning(p);
+      let health = alive ? 'RUNNING' : p.stopped ? 'STOPPED' : 'EXITED';
+      if (alive && p.address && p.name !== 'nats') health = await checkHealth(p.address, 1500);
+      let uptime = '';
+      if (alive) {
+        try {
+          uptime = humanDuration(Date.now() - fs.statSync(`/proc/${p.pid}`).ctimeMs);
+        } catch {
+          uptime = '';
+        }
+      }
+      return { name: p.name, pid: alive ? String(p.pid) : '-', address: p.address ?? '', health, uptime };
+    }),
+  );
+  let nodes: { name: string; ready: string }[] = [];
+  let apiError = '';
+  try {
+    const creds = JSON.parse(fs.readFileSync(pkiPaths(l.dataDir).credentials, 'utf8')) as { admin: string };
+    const cs = connect({ address: st.server, token: creds.admin, deadlineMs: 3000, retries: 0 });
+    try {
+      nodes = (await cs.nodes.list()).items.map((n) => ({
+        name: n.metadata?.name ?? '',
+        ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? 'Ready' : 'NotReady',
+      }));
+    } finally {
+      cs.close();
+    }
+  } catch (e) {
+    apiError = (e as Error).message;
+  }
+  if (opts.output === 'json') {
+    io.out(`${JSON.stringify({ dataDir: l.dataDir, server: st.server, components: rows, nodes }, null, 2)}\n`);
+    return;
+  }
+  io.out(formatTable(['COMPONENT', 'STATUS', 'ADDRESS', 'PID', 'UPTIME'], rows.map((r) => [r.name, r.health, r.address, r.pid, r.uptime])));
+  const ready = nodes.filter((n) => n.ready === 'Ready').length;
+  io.out(`\nAPI server: ${st.server}   Nodes: ${apiError ? `unknown (${apiError})` : `${ready}/${nodes.length} Ready`}   Pod processes: ${findPodProcesses(l.dataDir).length}\n`);
+  io.out(`Data dir:   ${l.dataDir}\n`);
+}
+
+function findEntries(st: { processes: ProcessEntry[] }, names: string[]): ProcessEntry[] {
+  const out: ProcessEntry[] = [];
+  for (const n of names) {
+    const matches = st.processes.filter((p) => p.name === n || p.name === `kubelet-${n}` || p.name === `proxy-${n}`);
+    if (matches.length === 0) {
+      throw new CliError(`no component "${n}" in this cluster; components: ${st.processes.map((p) => p.name).join(', ')}`);
+    }
+    out.push(...matches.filter((m) => !out.includes(m)));
+  }
+  return out;
+}
+
+/** k8ts stop NAME...: stops components (a node name stops its kubelet and proxy). */
+export async function stopComponents(io: IO, dataDir: string, names: string[]): Promise<void> {
+  const l = layout(dataDir);
+  const st = stateOrFail(l);
+  const entries = findEntries(st, names);
+  const running = entries.filter(isRunning);
+  for (const e of entries) e.stopped = true;
+  writeState(l, st);
+  await stopAll(running, 8000);
+  for (const e of entries) io.out(running.includes(e) ? `${e.name} stopped\n` : `${e.name} was not running\n`);
+}
+
+/** k8ts start NAME...: starts stopped components again with the command line they had. */
+export async function startComponents(io: IO, dataDir: string, names: string[]): Promise<void> {
+  const l = layout(dataDir);
+  const st = stateOrFail(l);
+  const entries = findEntries(st, names);
+  for (const e of entries) {
+    if (isRunning(e)) {
+      io.out(`${e.name} is already running\n`);
+      continue;
+    }
+    const sp = spawnComponent({ name: e.name, command: e.command, args: e.args, log: e.log, cwd: l.dataDir, env: componentEnv(io.env), node: e.node });
+    sp.child.unref();
+    Object.assign(e, sp.entry, { address: e.address, stopped: false });
+    writeState(l, st);
+    // Wait until it listens (its address may change: port 0) and answers its health check.
+    const deadline = Date.now() + 30_000;
+    let address: string | undefined;
+    for (;;) {
+      if (!isRunning(e)) {
+        throw new CliError(`${e.name} failed to start: it exited\n  log: ${e.log}\n${logTail(e.log, sp.logOffset)}`);
+      }
+      const text = fs.readFileSync(e.log).subarray(sp.logOffset).toString('utf8');
+      const m = /"msg":"listening"[^\n]*"address":"([^"]+)"/.exec(text) ?? /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(text);
+      if (m) address = m[1];
+      if (address && (await checkHealth(address, 1000)) === 'SERVING') break;
+      if (Date.now() > deadline) throw new CliError(`${e.name} did not become ready in time\n  log: ${e.log}\n${logTail(e.log, sp.logOffset)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    e.address = address;
+    writeState(l, st);
+    io.out(`${e.name} started\n`);
+  }
+}
+
+export { removeState };

@@ -1,0 +1,665 @@
+// k8ts up: a local multi-node cluster from separate processes, like kind without containers.
+//
+//   nats-server (JetStream, file storage under the data dir)
+//     -> store (etcd v3 API on the JetStream stream) and apiserver (token file + signing
+//        key from <data-dir>/pki; it waits for the store) together
+//       -> scheduler, controller-manager, and per node a kubelet and a proxy, together
+//
+// Each is `node services/<name>/dist/main.js ...` (nats-server from PATH or /usr/sbin),
+// started detached with its output in <data-dir>/logs/<name>.log. A component is `listening`
+// when it logs {"msg":"listening","address":...}, `ready` when its gRPC health check answers
+// SERVING (a kubelet: when its Node is Ready). Everything started is recorded in
+// state.json as it starts, so `k8ts down` can stop it even if `up` itself dies. If anything
+// fails to start, everything started so far is stopped again and the error names the
+// component and shows the end of its log.
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { connect } from '@k8ts/client';
+import type { Clientset } from '@k8ts/client';
+import { configPath, loadConfig, saveConfig, upsertContext } from '../config';
+import type { Context } from '../config';
+import { CliError } from '../errors';
+import type { IO } from '../io';
+import { parseTimeout } from '../session';
+import { checkHealth } from './health';
+import { defaultDataDir, layout, nodeIP, nodeName, readSettings, readState, removeState, stopRank, writeSettings, writeState } from './layout';
+import type { ClusterSettings, ClusterState, Layout, ProcessEntry } from './layout';
+import { ensureCredentials, pkiPaths } from './pki';
+import type { Credentials } from './pki';
+import { componentEnv, isRunning, logTail, spawnComponent, stopAll, stopPodProcesses } from './procs';
+import type { Spawned } from './procs';
+import { Progress } from './progress';
+
+export interface UpOptions {
+  nodes?: string;
+  runtime?: string;
+  simNodes?: string;
+  dataDir?: string;
+  detach?: boolean;
+  /** false with --no-config-update. */
+  configUpdate?: boolean;
+  name?: string;
+  apiserverPort?: string;
+  nodeSubnet?: string;
+  clusterCidr?: string;
+  serviceCidr?: string;
+  componentArg?: string[];
+  timeout?: string;
+  logLevel?: string;
+}
+
+/** Where the services' entry points are: next to the CLI in the source tree, or K8TS_SERVICES_DIR. */
+export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.K8TS_SERVICES_DIR) return path.resolve(env.K8TS_SERVICES_DIR);
+  // This file is cli/dist/cluster/up.js (or cli/src/cluster/up.ts in tests).
+  return path.resolve(__dirname, '..', '..', '..', 'services');
+}
+
+export function serviceMain(service: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(servicesDir(env), service, 'dist', 'main.js');
+}
+
+/** The nats-server binary: $NATS_SERVER_BIN, then PATH, then /usr/sbin and /usr/local/bin. */
+export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NATS_SERVER_BIN) {
+    if (!fs.existsSync(env.NATS_SERVER_BIN)) throw new CliError(`nats-server not found at NATS_SERVER_BIN=${env.NATS_SERVER_BIN}`);
+    return env.NATS_SERVER_BIN;
+  }
+  for (const dir of [...(env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/bin']) {
+    if (!dir) continue;
+    const p = path.join(dir, 'nats-server');
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  throw new CliError(
+    'nats-server not found: k8ts up needs it for the cluster state. Install it (Debian/Ubuntu: sudo apt-get install nats-server, or run make setup) or set NATS_SERVER_BIN to its path',
+  );
+}
+
+/** Whether host:port can be bound right now. */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port that was free a moment ago (the OS picks it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+function intFlag(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`invalid --${name} "${value}": must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** Cluster settings: those of an existing data dir, with the flags given now applied. */
+export async function resolveSettings(l: Layout, opts: UpOptions): Promise<ClusterSettings> {
+  const old = readSettings(l);
+  const nodes = intFlag(opts.nodes, 'nodes', 0, 254);
+  const simNodes = intFlag(opts.simNodes, 'sim-nodes', 0, 100000);
+  if (opts.runtime !== undefined && opts.runtime !== 'process' && opts.runtime !== 'sim') {
+    throw new CliError(`invalid --runtime "${opts.runtime}": must be process or sim`);
+  }
+  const port = intFlag(opts.apiserverPort, 'apiserver-port', 0, 65535);
+  const s: ClusterSettings = {
+    name: opts.name ?? old?.name ?? (path.basename(l.dataDir) || 'default'),
+    nodes: nodes ?? old?.nodes ?? 3,
+    runtime: (opts.runtime as ClusterSettings['runtime']) ?? old?.runtime ?? 'process',
+    simNodes: simNodes ?? old?.simNodes ?? 0,
+    nodeSubnet: opts.nodeSubnet ?? old?.nodeSubnet ?? '127.10.0.0/24',
+    clusterCidr: opts.clusterCidr ?? old?.clusterCidr ?? '127.244.0.0/16',
+    serviceCidr: opts.serviceCidr ?? old?.serviceCidr ?? '127.96.0.0/16',
+    apiserverPort: old?.apiserverPort ?? 0,
+    created: old?.created ?? new Date().toISOString(),
+  };
+  nodeIP(s.nodeSubnet, 1);
+  if (s.nodes === 0 && s.simNodes === 0) throw new CliError('a cluster needs nodes: give --nodes 1 or more, or --sim-nodes');
+  if (port !== undefined && port !== 0) {
+    if (!(await portFree(port))) {
+      throw new CliError(`port 127.0.0.1:${port} for the apiserver is already in use by another process: choose another with --apiserver-port`);
+    }
+    s.apiserverPort = port;
+  } else if (!s.apiserverPort || port === 0 || !(await portFree(s.apiserverPort))) {
+    s.apiserverPort = await freePort();
+  }
+  return s;
+}
+
+/** One process to start. */
+interface Plan {
+  name: string;
+  command: string;
+  args: string[];
+  node?: string;
+  /** How it says it listens: the kit's JSON log line, or nats-server's banner. */
+  kind: 'service' | 'nats';
+}
+
+/** Extra flags per component from --component-arg NAME:FLAG (NAME: a component, or kubelet/proxy for all). */
+export function extraArgs(specs: string[] | undefined, component: string): string[] {
+  const out: string[] = [];
+  for (const spec of specs ?? []) {
+    const i = spec.indexOf(':');
+    if (i <= 0) throw new CliError(`invalid --component-arg "${spec}": expected COMPONENT:--flag=value`);
+    const target = spec.slice(0, i);
+    const flag = spec.slice(i + 1);
+    const base = component.replace(/-node-\d+$/, '');
+    if (target === component || target === base) out.push(flag);
+  }
+  return out;
+}
+
+export const SHUTDOWN_TIMEOUT = '3s';
+
+/** The pod addresses of simulated nodes (never bound, so outside loopback). */
+export const SIM_POD_CIDR = '10.0.0.0/8';
+
+/**
+ * Node.js flags per component. A smaller young generation (V8's default semi-space is 16 MiB)
+ * saves about 15 MiB of resident memory per mostly idle process; the store and the apiserver,
+ * which allocate the most under load, keep a larger one.
+ */
+export function nodeFlags(service: string): string[] {
+  return service === 'store' || service === 'apiserver' ? ['--max-semi-space-size=8'] : ['--max-semi-space-size=1'];
+}
+
+export function planComponents(
+  l: Layout,
+  s: ClusterSettings,
+  natsUrl: string,
+  storeAddress: string,
+  opts: UpOptions,
+  env: NodeJS.ProcessEnv,
+): { store: Plan; apiserver: Plan; controlPlane: Plan[]; nodes: Plan[] } {
+  const p = pkiPaths(l.dataDir);
+  const server = `127.0.0.1:${s.apiserverPort}`;
+  const logLevel = opts.logLevel ?? 'info';
+  const common = ['--log-level', logLevel, '--shutdown-timeout', SHUTDOWN_TIMEOUT];
+  const svc = (name: string, service: string, args: string[], node?: string): Plan => ({
+    name,
+    command: process.execPath,
+    args: [...nodeFlags(service), serviceMain(service, env), ...args, ...common, ...extraArgs(opts.componentArg, name)],
+    node,
+    kind: 'service',
+  });
+  const store = svc('store', 'store', ['--listen', storeAddress, '--nats-url', natsUrl]);
+  const apiserver = svc('apiserver', 'apiserver', [
+    '--listen',
+    server,
+    '--etcd-servers',
+    storeAddress,
+    '--nats-url',
+    natsUrl,
+    '--token-auth-file',
+    p.tokenFile,
+    '--service-account-key-file',
+    p.key,
+    '--service-cluster-ip-range',
+    s.serviceCidr,
+  ]);
+  const token = (name: string) => path.join(p.tokensDir, `${name}.token`);
+  // One scheduler and one controller-manager: no leader election, so that after a restart
+  // they work at once instead of waiting for the previous run's lease to expire.
+  const controlPlane = [
+    svc('scheduler', 'scheduler', ['--listen', '127.0.0.1:0', '--apiserver', server, '--token-file', token('scheduler'), '--leader-elect=false']),
+    svc('controller-manager', 'controller-manager', [
+      '--listen',
+      '127.0.0.1:0',
+      '--apiserver',
+      server,
+      '--token-file',
+      token('controller-manager'),
+      '--leader-elect=false',
+      '--cluster-cidr',
+      s.clusterCidr,
+    ]),
+  ];
+  const nodes: Plan[] = [];
+  for (let i = 1; i <= s.nodes; i++) {
+    const n = nodeName(i);
+    const ip = nodeIP(s.nodeSubnet, i);
+    nodes.push(
+      svc(
+        `kubelet-${n}`,
+        'kubelet',
+        [
+          '--listen',
+          `${ip}:0`,
+          '--apiserver',
+          server,
+          '--token-file',
+          token(`kubelet-${n}`),
+          '--node-name',
+          n,
+          '--node-ip',
+          ip,
+          '--root-dir',
+          path.join(l.nodes, n),
+          '--runtime',
+          s.runtime,
+        ],
+        n,
+      ),
+      svc(`proxy-${n}`, 'proxy', ['--listen', `${ip}:0`, '--apiserver', server, '--token-file', token('proxy'), '--node-name', n, '--node-ip', ip], n),
+    );
+  }
+  if (s.simNodes > 0) {
+    nodes.push(
+      svc('kubelet-sim', 'kubelet', [
+        '--listen',
+        '127.0.0.1:0',
+        '--apiserver',
+        server,
+        '--token-file',
+        token('kubelet-sim'),
+        '--node-name',
+        'sim',
+        '--node-ip',
+        '127.0.0.1',
+        '--root-dir',
+        path.join(l.nodes, 'sim'),
+        '--runtime',
+        'sim',
+        '--sim-nodes',
+        String(s.simNodes),
+        // Simulated pods never bind their IPs: a range of its own, one /24 per node.
+        '--pod-cidr',
+        SIM_POD_CIDR,
+      ]),
+    );
+  }
+  return { store, apiserver, controlPlane, nodes };
+}
+
+/** Names of the nodes whose kubelets `up` waits for (simulated ones are sim-1 ... sim-N). */
+export function expectedNodes(s: ClusterSettings): string[] {
+  const out: string[] = [];
+  for (let i = 1; i <= s.nodes; i++) out.push(nodeName(i));
+  for (let i = 1; i <= s.simNodes; i++) out.push(`sim-${i}`);
+  return out;
+}
+
+/** The progress row of a node's kubelet. */
+function kubeletOf(node: string): string {
+  return /^sim-\d+$/.test(node) ? 'kubelet-sim' : `kubelet-${node}`;
+}
+
+/** A failure to start: names the component and shows the end of its log. */
+export class StartError extends CliError {
+  constructor(component: string, why: string, log: string, tail: string) {
+    super(`${component} failed to start: ${why}\n  log: ${log}${tail ? `\n  last lines:\n${tail.split('\n').map((x) => `    ${x}`).join('\n')}` : ''}`);
+  }
+}
+
+/** Reads the log since `offset` and returns the address of the first `listening` line. */
+function listeningAddress(plan: Plan, file: string, offset: number): string | undefined {
+  let text: string;
+  try {
+    const buf = fs.readFileSync(file);
+    text = buf.subarray(offset).toString('utf8');
+  } catch {
+    return undefined;
+  }
+  if (plan.kind === 'nats') {
+    if (!/Server is ready/.test(text)) return undefined;
+    const m = /Listening for client connections on ([\d.]+:\d+)/.exec(text);
+    return m ? m[1] : 'ready';
+  }
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"listening"')) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; address?: string };
+      if (j.msg === 'listening' && j.address) return j.address;
+    } catch {
+      // a partial line: read again later
+    }
+  }
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Launcher {
+  readonly spawned: Spawned[] = [];
+  private failure?: Error;
+
+  constructor(
+    private readonly l: Layout,
+    private readonly state: ClusterState,
+    private readonly progress: Progress,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly deadline: number,
+  ) {}
+
+  /** Starts a process and resolves once it is ready (health SERVING), with its address. */
+  async start(plan: Plan): Promise<Spawned> {
+    this.progress.set(plan.name, 'starting');
+    const sp = spawnComponent({
+      name: plan.name,
+      command: plan.command,
+      args: plan.args,
+      log: path.join(this.l.logs, `${plan.name}.log`),
+      cwd: this.l.dataDir,
+      env: componentEnv(this.env),
+      node: plan.node,
+    });
+    this.spawned.push(sp);
+    this.state.processes = this.state.processes.filter((p) => p.name !== plan.name);
+    this.state.processes.push(sp.entry);
+    writeState(this.l, this.state);
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    sp.exited.then((x) => {
+      exited = x;
+    });
+    const fail = (why: string): never => {
+      this.progress.set(plan.name, 'failed', why);
+      throw new StartError(plan.name, why, sp.entry.log, logTail(sp.entry.log, sp.logOffset));
+    };
+    if (!sp.entry.pid) {
+      await sp.exited;
+      fail(`could not run ${plan.command}`);
+    }
+    let address: string | undefined;
+    while (!address) {
+      await sleep(40);
+      if (this.failure) throw this.failure;
+      address = listeningAddress(plan, sp.entry.log, sp.logOffset);
+      if (address) break;
+      if (exited) fail(exitText(exited));
+      if (Date.now() > this.deadline) fail('it did not start listening in time');
+    }
+    sp.entry.address = address;
+    writeState(this.l, this.state);
+    this.progress.set(plan.name, 'listening', address);
+    if (plan.kind === 'nats') {
+      this.progress.set(plan.name, 'ready', address);
+      return sp;
+    }
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (exited) fail(exitText(exited));
+      const health = await checkHealth(address, 1000);
+      if (health === 'SERVING') break;
+      if (Date.now() > this.deadline) fail(`its health check still answers ${health}`);
+      await sleep(50);
+    }
+    // A kubelet is ready when its Node is (waitNodesReady says so).
+    if (plan.name.startsWith('kubelet-')) this.progress.set(plan.name, 'listening', `${address} (serving; waiting for its Node to be Ready)`);
+    else this.progress.set(plan.name, 'ready', address);
+    return sp;
+  }
+
+  /** Fails every pending start (another component failed). */
+  abort(err: Error): void {
+    this.failure ??= err;
+  }
+
+  /** A component that exited while others were starting. */
+  firstExit(): { name: string; why: string; log: string; offset: number } | undefined {
+    for (const sp of this.spawned) {
+      if (sp.child.exitCode !== null || sp.child.signalCode !== null) {
+        return { name: sp.entry.name, why: exitText({ code: sp.child.exitCode, signal: sp.child.signalCode }), log: sp.entry.log, offset: sp.logOffset };
+      }
+    }
+    return undefined;
+  }
+}
+
+function exitText(x: { code: number | null; signal: NodeJS.Signals | null }): string {
+  if (x.signal) return `it was killed by ${x.signal}`;
+  if (x.code === 2) return 'it rejected its configuration (exit code 2)';
+  return `it exited with code ${x.code}`;
+}
+
+/** Stops every process of the cluster in order (nodes, control plane, store, NATS), then the pods. */
+export async function stopEverything(l: Layout, entries: ProcessEntry[], graceMs = 8000): Promise<void> {
+  const ranks = [...new Set(entries.map((e) => stopRank(e.name)))].sort((a, b) => a - b);
+  for (const r of ranks) {
+    await stopAll(
+      entries.filter((e) => stopRank(e.name) === r),
+      graceMs,
+    );
+    if (r === 1) await stopPodProcesses(l.dataDir, 3000);
+  }
+  await stopPodProcesses(l.dataDir, 3000);
+}
+
+/** Waits until each expected node is Ready, marking its kubelet ready in the progress. */
+async function waitNodesReady(cs: Clientset, names: string[], progress: Progress, launcher: Launcher, deadline: number): Promise<void> {
+  const pending = new Set(names);
+  const sims = names.filter((n) => kubeletOf(n) === 'kubelet-sim').length;
+  for (;;) {
+    const dead = launcher.firstExit();
+    if (dead) throw new StartError(dead.name, dead.why, dead.log, logTail(dead.log, dead.offset));
+    try {
+      const { items } = await cs.nodes.list({ deadlineMs: 2000 });
+      for (const n of items) {
+        const name = n.metadata?.name ?? '';
+        const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready && pending.has(name)) {
+          pending.delete(name);
+          if (kubeletOf(name) !== 'kubelet-sim') progress.set(`kubelet-${name}`, 'ready', `node ${name} Ready`);
+        }
+      }
+      if (sims > 0) {
+        const left = [...pending].filter((n) => kubeletOf(n) === 'kubelet-sim').length;
+        progress.set('kubelet-sim', left === 0 ? 'ready' : 'listening', `${sims - left}/${sims} simulated nodes Ready`);
+      }
+    } catch {
+      // the apiserver may be busy; try again
+    }
+    if (pending.size === 0) return;
+    if (Date.now() > deadline) {
+      const name = [...pending][0];
+      const sp = launcher.spawned.find((x) => x.entry.name === kubeletOf(name));
+      throw new StartError(
+        kubeletOf(name),
+        `node ${name} did not become Ready in time`,
+        sp?.entry.log ?? '',
+        sp ? logTail(sp.entry.log, sp.logOffset) : '',
+      );
+    }
+    await sleep(100);
+  }
+}
+
+export interface UpResult {
+  layout: Layout;
+  settings: ClusterSettings;
+  server: string;
+  credentials: Credentials;
+  seconds: number;
+  configFile: string;
+  contextName: string;
+}
+
+/** Writes <data-dir>/config and (unless disabled) the user's config with a context for the cluster. */
+function writeConfigs(l: Layout, s: ClusterSettings, server: string, creds: Credentials, opts: UpOptions, io: IO): { configFile: string; contextName: string } {
+  const contextName = `k8ts-${s.name}`;
+  const ctx: Context = { name: contextName, server, token: creds.admin, namespace: 'default', 'data-dir': l.dataDir };
+  saveConfig(l.config, upsertContext(loadConfig(l.config), ctx, true));
+  if (opts.configUpdate === false) return { configFile: l.config, contextName };
+  const userFile = configPath(undefined, io.env);
+  if (path.resolve(userFile) !== path.resolve(l.config)) {
+    const existing = loadConfig(userFile).contexts.find((c) => c.name === contextName);
+    saveConfig(userFile, upsertContext(loadConfig(userFile), { ...ctx, namespace: existing?.namespace ?? 'default' }, true));
+  }
+  return { configFile: userFile, contextName };
+}
+
+export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
+  const began = Date.now();
+  const l = layout(opts.dataDir ?? defaultDataDir(io.env));
+  fs.mkdirSync(l.dataDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(l.logs, { recursive: true });
+
+  const previous = readState(l);
+  if (previous) {
+    const running = previous.processes.filter((p) => !p.stopped && isRunning(p));
+    if (running.length > 0) {
+      throw new CliError(
+        `a cluster is already running from ${l.dataDir} (${running.map((p) => p.name).join(', ')}): see "k8ts status --data-dir ${l.dataDir}", stop it with "k8ts down --data-dir ${l.dataDir}"`,
+      );
+    }
+    removeState(l);
+  }
+  // Pods left over from a cluster that was not stopped cleanly.
+  await stopPodProcesses(l.dataDir, 2000);
+
+  const nats = findNatsServer(io.env);
+  for (const s of ['store', 'apiserver', 'scheduler', 'controller-manager', 'kubelet', 'proxy']) {
+    const main = serviceMain(s, io.env);
+    if (!fs.existsSync(main)) throw new CliError(`the ${s} is not built: ${main} does not exist (run "make build")`);
+  }
+  const settings = await resolveSettings(l, opts);
+  writeSettings(l, settings);
+  const nodeNames = expectedNodes(settings);
+  const creds = ensureCredentials(
+    l.dataDir,
+    nodeNames.filter((n) => kubeletOf(n) !== 'kubelet-sim'),
+    { simKubelet: settings.simNodes > 0 },
+  );
+  const server = `127.0.0.1:${settings.apiserverPort}`;
+
+  const timeoutMs = parseTimeout(opts.timeout) || 120_000;
+  const deadline = Date.now() + timeoutMs;
+  const progress = new Progress((t) => io.err(t), io.isTTY);
+  const state: ClusterState = { startedAt: new Date().toISOString(), server, processes: [] };
+  if (!opts.detach) state.supervisorPid = process.pid;
+  const launcher = new Launcher(l, state, progress, io.env, deadline);
+
+  const sims = settings.simNodes > 0 ? ` + ${settings.simNodes} simulated` : '';
+  io.err(`Starting cluster "${settings.name}" in ${l.dataDir} (${settings.nodes} node${settings.nodes === 1 ? '' : 's'}${sims}, runtime ${settings.runtime})\n`);
+  let cs: Clientset | undefined;
+  try {
+    const natsPort = await freePort();
+    const storePort = await freePort();
+    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    fs.mkdirSync(l.nats, { recursive: true });
+    const natsConf = path.join(l.nats, 'nats.conf');
+    fs.writeFileSync(
+      natsConf,
+      [
+        '# Written by k8ts up on every start (the port changes; the storage stays).',
+        'server_name: k8ts',
+        `listen: 127.0.0.1:${natsPort}`,
+        'max_payload: 8MB',
+        `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))} }`,
+        '',
+      ].join('\n'),
+    );
+    const plans = planComponents(l, settings, natsUrl, `127.0.0.1:${storePort}`, opts, io.env);
+    for (const p of ['nats', 'store', 'apiserver', ...plans.controlPlane.map((x) => x.name), ...plans.nodes.map((x) => x.name)]) progress.add(p);
+
+    await launcher.start({ name: 'nats', command: nats, args: ['-c', natsConf], kind: 'nats' });
+    // The apiserver waits for the store by itself: start both at once. The others start once
+    // the apiserver answers (they would retry until then, but on a machine with few CPUs
+    // booting them alongside only slows the apiserver down, and their retries back off).
+    const guard = (p: Promise<Spawned>) =>
+      p.catch((e) => {
+        launcher.abort(e);
+        throw e;
+      });
+    await Promise.all([plans.store, plans.apiserver].map((p) => guard(launcher.start(p))));
+    await Promise.all([...plans.controlPlane, ...plans.nodes].map((p) => guard(launcher.start(p))));
+    cs = connect({ address: server, token: creds.admin, deadlineMs: 5000 });
+    await waitNodesReady(cs, nodeNames, progress, launcher, deadline);
+    progress.done();
+  } catch (e) {
+    progress.done();
+    launcher.abort(e as Error);
+    cs?.close();
+    io.err('Stopping what was started...\n');
+    await stopEverything(l, state.processes, 3000);
+    removeState(l);
+    throw e;
+  }
+  cs?.close();
+  const { configFile, contextName } = writeConfigs(l, settings, server, creds, opts, io);
+  const seconds = (Date.now() - began) / 1000;
+  for (const sp of launcher.spawned) {
+    if (opts.detach) sp.child.unref();
+  }
+  return { layout: l, settings, server, credentials: creds, seconds, configFile, contextName };
+}
+
+/** What `up` prints once the cluster is ready. */
+export function readyMessage(r: UpResult, detach: boolean): string {
+  const cfgFlag = r.configFile === r.layout.config ? ` --config ${r.configFile}` : '';
+  const dd = r.layout.dataDir === defaultDataDir() ? '' : ` --data-dir ${r.layout.dataDir}`;
+  const lines = [
+    '',
+    `Cluster "${r.settings.name}" is ready: ${r.settings.nodes} node${r.settings.nodes === 1 ? '' : 's'}${r.settings.simNodes > 0 ? ` and ${r.settings.simNodes} simulated` : ''} in ${r.seconds.toFixed(1)}s. The apiserver is at ${r.server}.`,
+    '',
+    'Try:',
+    `  k8ts${cfgFlag} get nodes`,
+    `  k8ts${cfgFlag} create deployment web --image=k8ts/echo --replicas=3`,
+    `  k8ts${cfgFlag} get pods -o wide`,
+    `  k8ts status${dd}          # each component's health`,
+    `  k8ts down${dd}            # stop the cluster (${detach ? 'it keeps running in the background' : 'or press Ctrl-C'})`,
+    '',
+    `Config:  ${r.configFile} (context ${r.contextName})`,
+    `Logs:    ${r.layout.logs}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Foreground mode: stay until Ctrl-C or SIGTERM, then stop everything. A component that exits
+ * meanwhile is reported (k8ts stop NAME does that on purpose).
+ */
+export async function supervise(io: IO, r: UpResult, children: Spawned[] | undefined): Promise<void> {
+  const l = r.layout;
+  io.err('The cluster runs in the foreground: press Ctrl-C to stop it (or start it with --detach).\n');
+  for (const sp of children ?? []) {
+    sp.exited.then((x) => {
+      const st = readState(l);
+      const entry = st?.processes.find((p) => p.pid === sp.entry.pid);
+      if (entry && !entry.stopped) io.err(`k8ts: ${sp.entry.name} ${exitText(x).replace(/^it /, '')} (log: ${sp.entry.log})\n`);
+    });
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      io.err('\nStopping the cluster...\n');
+      const st = readState(l);
+      await stopEverything(l, st?.processes ?? [], 8000);
+      removeState(l);
+      io.err('Stopped.\n');
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    // Everything stopped from outside (k8ts down): nothing left to supervise.
+    const poll = setInterval(() => {
+      const st = readState(l);
+      if (!st && !stopping) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 500);
+    poll.unref();
+  });
+}

@@ -1,0 +1,217 @@
+import { kindByName } from '@k8ts/api';
+import { formatEndpoints, nodeStatus, podSummary, servicePorts } from '../src/printers/columns';
+import { DescribeWriter, describeObject } from '../src/printers/describe';
+import { jsonPath, objectName, parseOutput, printTable, tableParts } from '../src/printers/output';
+import { age, formatTable, humanDuration } from '../src/printers/table';
+
+const NOW = Date.parse('2026-01-10T12:00:00Z');
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString();
+const kind = (n: string) => kindByName(n)!;
+
+describe('formatTable', () => {
+  test('pads columns by three spaces and leaves the last column unpadded', () => {
+    expect(formatTable(['NAME', 'READY'], [['web-1', '1/1'], ['a', '0/1']])).toBe('NAME    READY\nweb-1   1/1\na       0/1\n');
+  });
+  test('no headers, no rows', () => {
+    expect(formatTable(['A'], [], { noHeaders: true })).toBe('');
+    expect(formatTable(['A', 'B'], [['x', 'y']], { noHeaders: true })).toBe('x   y\n');
+  });
+});
+
+describe('humanDuration (Kubernetes HumanDuration)', () => {
+  test.each([
+    [0, '0s'],
+    [59, '59s'],
+    [119, '119s'],
+    [120, '2m'],
+    [125, '2m5s'],
+    [599, '9m59s'],
+    [600, '10m'],
+    [179 * 60, '179m'],
+    [3 * 3600, '3h'],
+    [7 * 3600 + 59 * 60, '7h59m'],
+    [47 * 3600, '47h'],
+    [48 * 3600, '2d'],
+    [7 * 86400 + 23 * 3600, '7d23h'],
+    [729 * 86400, '729d'],
+    [3 * 365 * 86400, '3y'],
+  ])('%ds is %s', (s, text) => {
+    expect(humanDuration(s * 1000)).toBe(text);
+  });
+  test('clock skew and bad input', () => {
+    expect(humanDuration(-500)).toBe('0s');
+    expect(humanDuration(-5000)).toBe('<invalid>');
+    expect(age(undefined, NOW)).toBe('<unknown>');
+    expect(age('garbage', NOW)).toBe('<unknown>');
+    expect(age(ago(30), NOW)).toBe('30s');
+  });
+});
+
+function pod(over: Record<string, any> = {}): Record<string, any> {
+  return {
+    metadata: { name: 'web-1', namespace: 'default', creationTimestamp: ago(65) },
+    spec: { containers: [{ name: 'web', image: 'k8ts/echo' }], nodeName: 'node-1' },
+    status: {
+      phase: 'Running',
+      podIP: '127.244.1.2',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'web', ready: true, restartCount: 0, state: { running: { startedAt: ago(60) } } }],
+    },
+    ...over,
+  };
+}
+
+describe('pods', () => {
+  test('a running pod', () => {
+    expect(podSummary(pod(), NOW)).toEqual({ ready: '1/1', status: 'Running', restarts: '0' });
+  });
+  test('restarts show when the last one happened', () => {
+    const p = pod();
+    p.status.containerStatuses[0].restartCount = 3;
+    p.status.containerStatuses[0].lastState = { terminated: { exitCode: 137, finishedAt: ago(45) } };
+    expect(podSummary(p, NOW).restarts).toBe('3 (45s ago)');
+  });
+  test('waiting and terminated reasons, terminating', () => {
+    const p = pod();
+    p.status.containerStatuses[0] = { name: 'web', ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } } };
+    expect(podSummary(p, NOW)).toMatchObject({ ready: '0/1', status: 'CrashLoopBackOff' });
+    p.status.containerStatuses[0].state = { terminated: { exitCode: 2 } };
+    expect(podSummary(p, NOW).status).toBe('ExitCode:2');
+    p.status.containerStatuses[0].state = { terminated: { exitCode: 0, signal: 9 } };
+    expect(podSummary(p, NOW).status).toBe('Signal:9');
+    const t = pod();
+    t.metadata.deletionTimestamp = ago(1);
+    expect(podSummary(t, NOW).status).toBe('Terminating');
+  });
+  test('init containers', () => {
+    const p = pod();
+    p.spec.initContainers = [{ name: 'a' }, { name: 'b' }];
+    p.status.phase = 'Pending';
+    p.status.initContainerStatuses = [
+      { name: 'a', state: { terminated: { exitCode: 0 } } },
+      { name: 'b', state: { running: {} } },
+    ];
+    p.status.containerStatuses = [];
+    expect(podSummary(p, NOW).status).toBe('Init:1/2');
+    p.status.initContainerStatuses[1].state = { waiting: { reason: 'ImagePullBackOff' } };
+    expect(podSummary(p, NOW).status).toBe('Init:ImagePullBackOff');
+  });
+  test('a pending pod without statuses', () => {
+    expect(podSummary({ metadata: { name: 'x' }, spec: { containers: [{ name: 'a' }, { name: 'b' }] }, status: { phase: 'Pending' } }, NOW)).toEqual({
+      ready: '0/2',
+      status: 'Pending',
+      restarts: '0',
+    });
+  });
+  test('table and wide table', () => {
+    expect(printTable(kind('pods'), [pod()], { now: NOW })).toBe('NAME    READY   STATUS    RESTARTS   AGE\nweb-1   1/1     Running   0          65s\n');
+    const wide = printTable(kind('pods'), [pod()], { now: NOW, wide: true });
+    expect(wide.split('\n')[0]).toBe('NAME    READY   STATUS    RESTARTS   AGE   IP            NODE     NOMINATED NODE   READINESS GATES');
+    expect(wide.split('\n')[1]).toBe('web-1   1/1     Running   0          65s   127.244.1.2   node-1   <none>           <none>');
+  });
+  test('all namespaces, kind prefixes, labels', () => {
+    const p = pod();
+    p.metadata.labels = { app: 'web', tier: 'fe' };
+    const { headers, rows } = tableParts(kind('po'), [p], { now: NOW, withNamespace: true, withKind: true, showLabels: true });
+    expect(headers).toEqual(['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'LABELS']);
+    expect(rows[0]).toEqual(['default', 'pod/web-1', '1/1', 'Running', '0', '65s', 'app=web,tier=fe']);
+  });
+});
+
+describe('other kinds', () => {
+  test('deployments', () => {
+    const d = {
+      metadata: { name: 'web', creationTimestamp: ago(300) },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { spec: { containers: [{ name: 'echo', image: 'k8ts/echo' }] } } },
+      status: { readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 },
+    };
+    expect(printTable(kind('deploy'), [d], { now: NOW })).toBe('NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    2/3     3            2           5m\n');
+    expect(tableParts(kind('deploy'), [d], { now: NOW, wide: true }).rows[0].slice(5)).toEqual(['echo', 'k8ts/echo', 'app=web']);
+    expect(objectName(kind('deploy'), d)).toBe('deployment.apps/web');
+  });
+  test('services', () => {
+    const svc = {
+      metadata: { name: 'web', creationTimestamp: ago(10) },
+      spec: { type: 'NodePort', clusterIP: '127.96.0.10', ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] },
+    };
+    expect(servicePorts(svc)).toBe('80:30080/TCP,53/UDP');
+    expect(tableParts(kind('svc'), [svc], { now: NOW }).rows[0]).toEqual(['web', 'NodePort', '127.96.0.10', '<none>', '80:30080/TCP,53/UDP', '10s']);
+    expect(servicePorts({ spec: {} })).toBe('<none>');
+  });
+  test('nodes', () => {
+    const n = {
+      metadata: { name: 'node-1', creationTimestamp: ago(90), labels: { 'node-role.kubernetes.io/worker': '' } },
+      spec: { unschedulable: true },
+      status: { conditions: [{ type: 'Ready', status: 'False' }], nodeInfo: { kubeletVersion: 'v0.1.0' } },
+    };
+    expect(nodeStatus(n)).toBe('NotReady,SchedulingDisabled');
+    expect(tableParts(kind('nodes'), [n], { now: NOW }).rows[0]).toEqual(['node-1', 'NotReady,SchedulingDisabled', 'worker', '90s', 'v0.1.0']);
+    expect(nodeStatus({ status: {} })).toBe('Unknown');
+  });
+  test('endpoints are abbreviated after three', () => {
+    const ep = { subsets: [{ addresses: [{ ip: 'a' }, { ip: 'b' }, { ip: 'c' }, { ip: 'd' }], ports: [{ port: 8080 }] }] };
+    expect(formatEndpoints(ep)).toBe('a:8080,b:8080,c:8080 + 1 more...');
+    expect(formatEndpoints({})).toBe('<none>');
+  });
+  test('events', () => {
+    const ev = { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed', lastTimestamp: ago(5), involvedObject: { kind: 'Pod', name: 'web-1' } };
+    const parts = tableParts(kind('events'), [ev], { now: NOW });
+    expect(parts.headers).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(parts.rows[0]).toEqual(['5s', 'Warning', 'Unhealthy', 'pod/web-1', 'Liveness probe failed']);
+  });
+});
+
+describe('output formats', () => {
+  test('parseOutput', () => {
+    expect(parseOutput(undefined)).toEqual({ format: 'table' });
+    expect(parseOutput('wide').format).toBe('wide');
+    expect(parseOutput('jsonpath={.a}')).toEqual({ format: 'jsonpath', template: '{.a}' });
+    expect(() => parseOutput('xml')).toThrow(/unable to match a printer/);
+  });
+  test('jsonpath', () => {
+    const data = {
+      items: [
+        { metadata: { name: 'a' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+        { metadata: { name: 'b' }, status: { conditions: [{ type: 'Ready', status: 'False' }] } },
+      ],
+    };
+    expect(jsonPath('{.items[*].metadata.name}', data)).toBe('a b');
+    expect(jsonPath('{.items[0].metadata.name}', data)).toBe('a');
+    expect(jsonPath('{.items[-1].metadata.name}', data)).toBe('b');
+    expect(jsonPath('name={.items[1].metadata.name}\\n', data)).toBe('name=b\n');
+    expect(jsonPath('{.items[1].status.conditions[?(@.type=="Ready")].status}', data)).toBe('False');
+    expect(jsonPath("'{.items[0].metadata}'", data)).toBe('{"name":"a"}');
+    expect(jsonPath('{.missing.field}', data)).toBe('');
+  });
+});
+
+describe('describe', () => {
+  test('the writer aligns keys per block and continues multi-line values', () => {
+    const w = new DescribeWriter();
+    w.kv(0, 'Name', 'web');
+    w.kv(0, 'Labels', 'a=b\nc=d');
+    w.line(0, 'Containers:');
+    w.kv(1, 'Image', 'k8ts/echo');
+    w.kv(1, 'Restart Count', 2);
+    w.kv(0, 'Events', undefined);
+    expect(w.toString()).toBe(
+      ['Name:    web', 'Labels:  a=b', '         c=d', 'Containers:', '  Image:          k8ts/echo', '  Restart Count:  2', 'Events:  <none>', ''].join('\n'),
+    );
+  });
+  test('a pod with its restarts and events', () => {
+    const p = pod();
+    p.spec.containers[0].livenessProbe = { httpGet: { path: '/healthz', port: { intVal: 8080 } }, periodSeconds: 1, failureThreshold: 2 };
+    p.status.containerStatuses[0].restartCount = 1;
+    p.status.containerStatuses[0].lastState = { terminated: { exitCode: 137, reason: 'Error', startedAt: ago(50), finishedAt: ago(40) } };
+    const events = [
+      { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed: HTTP probe failed with statuscode: 500', count: 3, firstTimestamp: ago(50), lastTimestamp: ago(41), source: { component: 'kubelet' } },
+      { type: 'Normal', reason: 'Killing', message: 'Container web failed liveness probe, will be restarted', lastTimestamp: ago(40), source: { component: 'kubelet' } },
+    ];
+    const text = describeObject(kind('pod'), p, {}, {}, events, NOW);
+    expect(text).toContain('Restart Count:  1');
+    expect(text).toContain('Liveness:       http-get http://:8080/healthz delay=0s timeout=1s period=1s #success=1 #failure=2');
+    expect(text).toContain('Last State:     Terminated');
+    expect(text).toMatch(/Warning\s+Unhealthy\s+41s \(x3 over 50s\)\s+kubelet\s+Liveness probe failed/);
+    expect(text).toMatch(/Normal\s+Killing\s+40s\s+kubelet/);
+  });
+});
