@@ -81,9 +81,11 @@ export interface Backend {
   message(seq: number): Promise<LogMessage | undefined>;
   /**
    * Delivers every message from `fromSeq` on, in order, now and as they are appended,
-   * surviving reconnects. Messages removed from the log are skipped.
+   * surviving reconnects. Messages removed from the log are skipped, and only those: a
+   * message that exists is never skipped. `gapsExpectedBelow` (optional) is a sequence below
+   * which holes in the log are known to be removals (completed compaction), so need no check.
    */
-  follow(fromSeq: number, onMessage: (m: LogMessage) => void, onError: (err: Error) => void): Subscription;
+  follow(fromSeq: number, onMessage: (m: LogMessage) => void, onError: (err: Error) => void, gapsExpectedBelow?: () => number): Subscription;
   /** Removes one message (idempotent). */
   deleteMessage(seq: number): Promise<void>;
   /** Removes the messages of a subject below a sequence (idempotent). */

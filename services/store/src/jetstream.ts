@@ -1,9 +1,10 @@
 // The Backend on NATS JetStream: the log is one stream (file storage, 1 or 3 replicas) whose
 // sequence numbers are the store's revisions; metadata lives in the key-value bucket
 // "<stream>-meta". Compare-and-swap appends use JetStream's own checks
-// (Nats-Expected-Last-Subject-Sequence, Nats-Expected-Last-Sequence), so they hold across
-// every store replica. Every call is bounded by a timeout; a lost quorum surfaces as
-// UnavailableError, never as a silent success.
+// (Nats-Expected-Last-Subject-Sequence, Nats-Expected-Last-Sequence); nats-server 2.9 can
+// let two concurrent publishes pass them (nats-io/nats-server#4320), so the store's
+// apply-time guard (mvcc.ts) decides single-key compare-and-swaps. Every call is bounded by
+// a timeout; a lost quorum surfaces as UnavailableError, never as a silent success.
 import type { Logger } from 'pino';
 import {
   AckPolicy,
@@ -195,7 +196,8 @@ const HEARTBEAT_MS = 1000;
 /**
  * Follows the stream with an ephemeral push consumer (flow control, heartbeats, in-memory,
  * one replica) that it manages itself: it checks that consumer sequences have no gaps,
- * answers flow-control requests, and re-creates the consumer from the next expected
+ * checks every jump in stream sequences against the stream (see fill()), answers
+ * flow-control requests, and re-creates the consumer from the next expected
  * sequence whenever messages went missing, heartbeats stopped (the consumer's server died,
  * or a reconnect lost deliveries), or the stream head is ahead while nothing arrives.
  */
@@ -209,6 +211,8 @@ class Follower {
   private watchdog?: NodeJS.Timeout;
   private recreating = false;
   private generation = 0;
+  /** Deliveries held while a gap in stream sequences is checked (see fill()). */
+  private held?: LogMessage[];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -218,6 +222,8 @@ class Follower {
     private readonly onMessage: (m: LogMessage) => void,
     private readonly onError: (err: Error) => void,
     private readonly head: () => Promise<number>,
+    private readonly gapsExpectedBelow: () => number,
+    private readonly nextMessage: (seq: number) => Promise<LogMessage | undefined>,
   ) {
     this.nextSeq = Math.max(1, nextSeq);
   }
@@ -247,6 +253,7 @@ class Follower {
     if (this.recreating || this.stopped) return;
     this.recreating = true;
     const gen = ++this.generation;
+    this.held = undefined;
     try {
       this.drop();
       if (why !== 'start') this.onError(new Error(`re-creating the stream consumer from sequence ${this.nextSeq}: ${why}`));
@@ -309,9 +316,65 @@ class Follower {
     }
     this.lastConsumerSeq = info.consumerSeq;
     if (info.streamSeq < this.nextSeq) return;
-    this.nextSeq = info.streamSeq + 1;
+    const m: LogMessage = { seq: info.streamSeq, subject: msg.subject, data: msg.data };
+    if (this.held) {
+      this.held.push(m);
+      return;
+    }
+    if (m.seq > Math.max(this.nextSeq, this.gapsExpectedBelow())) {
+      // Consumer sequences are contiguous, but stream sequences jumped: either the messages
+      // in between were removed, or the server moved the consumer past messages that exist
+      // (nats-server 2.9 does so when a subject is purged; fixed in nats-io/nats-server#3838).
+      // Hold deliveries and look the missing sequences up.
+      this.held = [m];
+      void this.fill(this.generation);
+      return;
+    }
+    this.deliver(m);
+  }
+
+  private deliver(m: LogMessage): void {
+    this.nextSeq = m.seq + 1;
     this.lastProgress = Date.now();
-    this.onMessage({ seq: info.streamSeq, subject: msg.subject, data: msg.data });
+    this.onMessage(m);
+  }
+
+  /** Delivers the held messages in order, fetching any existing message the consumer skipped. */
+  private async fill(gen: number): Promise<void> {
+    let failures = 0;
+    while (!this.stopped && gen === this.generation && this.held && this.held.length > 0) {
+      const m = this.held[0];
+      if (m.seq < this.nextSeq) {
+        this.held.shift();
+        continue;
+      }
+      // Holes below gapsExpectedBelow() are known removals.
+      const from = Math.max(this.nextSeq, this.gapsExpectedBelow());
+      if (m.seq <= from) {
+        this.held.shift();
+        this.deliver(m);
+        continue;
+      }
+      let next: LogMessage | undefined;
+      try {
+        next = await this.nextMessage(from);
+      } catch (err) {
+        if (failures++ % 10 === 0) this.onError(mapError(err, `look up stream sequence ${from}`, this.opts.timeoutMs));
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      if (this.stopped || gen !== this.generation || !this.held) return;
+      if (m.seq < this.nextSeq) continue;
+      if (!next || next.seq >= m.seq) {
+        // A real gap: the messages in between were removed.
+        this.held.shift();
+        this.deliver(m);
+      } else {
+        this.onError(new Error(`the stream consumer skipped sequence ${next.seq} (delivered ${m.seq} after ${this.nextSeq - 1}); fetched it from the stream`));
+        this.deliver(next);
+      }
+    }
+    if (gen === this.generation) this.held = undefined;
   }
 
   /** Re-creates a consumer that went silent, or that is idle while the stream has more. */
@@ -472,9 +535,16 @@ export class JetStreamBackend implements Backend {
   async head(): Promise<number> {
     try {
       const info = await this.jsm.streams.info(this.opts.stream);
+      // During a quorum loss a stream member answers STREAM.INFO from its own, possibly stale
+      // copy, without a leader: that is no basis for a linearizable read.
+      const replicas = info.config?.num_replicas ?? this.opts.replicas;
+      if (replicas > 1 && !info.cluster?.leader) {
+        throw new UnavailableError(`store: no JetStream quorum (stream ${this.opts.stream} has no leader)`);
+      }
       this.bytes = info.state.bytes;
       return info.state.last_seq;
     } catch (err) {
+      if (err instanceof UnavailableError) throw err;
       throw mapError(err, 'stream info', this.opts.timeoutMs);
     }
   }
@@ -499,8 +569,20 @@ export class JetStreamBackend implements Backend {
     }
   }
 
-  follow(fromSeq: number, onMessage: (m: LogMessage) => void, onError: (err: Error) => void): Subscription {
-    const f = new Follower(this.nc, this.jsm, this.opts, fromSeq, onMessage, onError, () => this.head());
+  /** The first message at or after seq (read from the stream leader), undefined if none. */
+  async nextMessage(seq: number): Promise<LogMessage | undefined> {
+    try {
+      const query = { seq, next_by_subj: `${this.opts.subjectPrefix}.>` } as unknown as { seq: number };
+      const m = await this.jsm.streams.getMessage(this.opts.stream, query);
+      return { seq: m.seq, subject: m.subject, data: m.data };
+    } catch (err) {
+      if ((err as NatsError)?.code === '404' || /no message found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  follow(fromSeq: number, onMessage: (m: LogMessage) => void, onError: (err: Error) => void, gapsExpectedBelow: () => number = () => 0): Subscription {
+    const f = new Follower(this.nc, this.jsm, this.opts, fromSeq, onMessage, onError, () => this.head(), gapsExpectedBelow, (seq) => this.nextMessage(seq));
     f.start();
     return { stop: () => f.stop() };
   }

@@ -40,6 +40,8 @@ export class MemoryBackend implements Backend {
   /** While true, follow() delivers nothing (a replica that lags behind the log). */
   paused = false;
   private wakeSelf?: () => void;
+  /** Test hook: follow() silently skips messages for which this returns true (a faulty consumer). */
+  skip?: (seq: number) => boolean;
 
   /** Resumes deliveries after `paused`. */
   resume(): void {
@@ -98,7 +100,7 @@ export class MemoryBackend implements Backend {
       while (next <= this.log.lastSeq) {
         const m = this.log.messages.get(next);
         next++;
-        if (m) onMessage(m);
+        if (m && !this.skip?.(m.seq)) onMessage(m);
         if (stopped) return;
       }
     };

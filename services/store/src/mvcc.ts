@@ -149,6 +149,13 @@ export class MvccIndex {
   private readonly voids = new Set<number>();
   /** Multi-key entries of the last W revisions: the witnesses of guards. */
   private recentTxns: { seq: number; keys: Set<string> }[] = [];
+  /**
+   * The last entry (single-key or multi-key) that changed each key, kept for at least W
+   * revisions and independent of logical compaction: the witnesses of guards. Entries
+   * older than W are pruned; that changes no guard's outcome (see guardHolds()).
+   */
+  private lastChange = new Map<string, number>();
+  private lastChangePruned = 0;
   /** Keys of multi-key entries that may still be in the stream (for physical compaction). */
   private readonly txnKeys = new Map<number, string[]>();
   /** Total bytes of live keys and values (approximate size for Status). */
@@ -307,12 +314,21 @@ export class MvccIndex {
       while (i < this.recentTxns.length && this.recentTxns[i].seq <= horizon) i++;
       this.recentTxns = this.recentTxns.slice(i);
     }
+    if (horizon - this.lastChangePruned >= this.guardWindow) {
+      for (const [k, s] of this.lastChange) if (s <= horizon) this.lastChange.delete(k);
+      this.lastChangePruned = horizon;
+    }
     return result;
   }
 
   /**
    * Whether a single-key entry at seq with this basis takes effect: it must be within the
-   * guard window and no multi-key entry between its basis and itself may touch its key.
+   * guard window and no entry between its basis and itself (single-key or multi-key) may
+   * have changed its key. This is the compare-and-swap of the log: it does not rely on
+   * JetStream's expected-sequence checks (which nats-server 2.9 can let two concurrent
+   * publishes pass, nats-io/nats-server#4320); every replica evaluates it the same way.
+   * Changes older than W are pruned from lastChange: they cannot void an entry whose basis
+   * is within W (basis >= seq - W), so pruning never changes an outcome.
    */
   guardHolds(seq: number, basis: number, keyStr: string): string | undefined {
     if (seq - basis > this.guardWindow) return `basis revision ${basis} is more than ${this.guardWindow} revisions old`;
@@ -321,6 +337,8 @@ export class MvccIndex {
       if (t.seq <= basis) break;
       if (t.seq < seq && t.keys.has(keyStr)) return `multi-key entry ${t.seq} changed the key after basis revision ${basis}`;
     }
+    const last = this.lastChange.get(keyStr);
+    if (last !== undefined && last > basis && last < seq) return `guard: entry ${last} changed the key after basis revision ${basis}`;
     return undefined;
   }
 
@@ -340,6 +358,7 @@ export class MvccIndex {
       if (!c.key || c.key.length === 0) continue;
       const keyStr = c.key.toString('latin1');
       keys.push(keyStr);
+      this.lastChange.set(keyStr, seq);
       const ev = c.type === storev1.ChangeType.CHANGE_TYPE_DELETE ? this.del(seq, keyStr, viaTxn) : this.put(seq, keyStr, c, viaTxn);
       if (ev) events.push(ev);
     }
@@ -499,6 +518,9 @@ export class MvccIndex {
     for (const [keyStr, { rec, last, onSubject }] of below) {
       if (!onSubject) continue;
       let purgeBelow = !last.deleted && !last.viaTxn ? last.mod : c;
+      // Keep the last W revisions: they witness the guards of the entries from c on.
+      if (purgeBelow > c - this.guardWindow) purgeBelow = c - this.guardWindow;
+      if (purgeBelow <= 1) continue;
       const tomb = keepTombstone.get(keyStr);
       if (tomb !== undefined && tomb < purgeBelow) purgeBelow = tomb;
       subjectPurges.push({ subject: rec.subject, below: purgeBelow });

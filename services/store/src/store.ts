@@ -70,6 +70,10 @@ export class Store {
   private barrierNext?: Promise<void>;
   private closed = false;
   private readonly applyTimeoutMs: number;
+  /** The sequences of the last messages applied, ascending (see appliedExactly()). */
+  private recentApplied: number[] = [];
+  /** Holes in the log below this sequence are removals by a completed compaction. */
+  private purgedAtStart = 0;
   /** Called after the index was compacted. */
   private compactedListeners: ((rev: number) => void)[] = [];
 
@@ -86,6 +90,7 @@ export class Store {
       logger: opts.logger,
       metrics: this.metrics,
       waitApplied: (seq) => this.waitApplied(seq),
+      appliedExactly: (seq) => this.appliedExactly(seq),
       barrier: () => this.barrier(),
       maxAttempts: opts.maxWriteAttempts ?? 50,
     });
@@ -142,10 +147,21 @@ export class Store {
         logger.info({ err: (err as Error).message }, 'another replica wrote the genesis message');
       }
     }
+    // Holes in the log below the purged revision of the compaction record are removals;
+    // any other hole is checked by the follower (a consumer may skip existing messages).
+    const record = await this.retrying('read the compaction record', () => backend.metaGet('compact'));
+    if (record) {
+      try {
+        this.purgedAtStart = storev1.CompactionRecord.decode(record.value).purgedRevision ?? 0;
+      } catch {
+        this.purgedAtStart = 0;
+      }
+    }
     this.follow = backend.follow(
       1,
       (m) => this.onMessage(m),
       (err) => logger.warn({ err: err.message }, 'following the stream failed; retrying'),
+      () => this.purgedAtStart,
     );
     const target = await this.retrying('read the stream head', () => backend.head());
     await this.waitApplied(Math.max(target, 1), 0);
@@ -201,6 +217,9 @@ export class Store {
   private applyMessage(m: LogMessage): void {
     if (m.seq <= this.index.rev) return;
     const res = this.index.apply(m.seq, m.subject, m.data);
+    const ra = this.recentApplied;
+    ra.push(m.seq);
+    if (ra.length > 200_000) this.recentApplied = ra.slice(ra.length - 100_000);
     if (res.applied) this.metrics.applied.inc({ result: 'applied' });
     else {
       this.metrics.applied.inc({ result: res.reason?.startsWith('guard') || res.reason?.startsWith('basis') || res.reason?.startsWith('multi-key') ? 'void' : 'invalid' });
@@ -218,6 +237,22 @@ export class Store {
       }
       this.waiters = ws.slice(i);
     }
+  }
+
+  /**
+   * Whether the index applied the message at exactly seq (rather than only a later one):
+   * false when it skipped it or it is too old to tell. Call once seq <= index.rev.
+   */
+  appliedExactly(seq: number): boolean {
+    const ra = this.recentApplied;
+    let lo = 0;
+    let hi = ra.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ra[mid] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < ra.length && ra[lo] === seq;
   }
 
   /** Resolves once the index has applied seq (timeoutMs 0: no timeout). */

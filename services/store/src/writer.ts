@@ -7,7 +7,8 @@
 //  - any other write goes on <prefix>.txn with Nats-Expected-Last-Sequence = b.
 // JetStream rejects the publish if another write got in first; the writer then catches up
 // and evaluates again (bounded). The answer is sent only once this replica has applied its
-// own entry, so a client reads its own writes on this replica. Writes to different keys
+// own entry (that exact revision, not only a later one), so a client reads its own writes
+// on this replica. Writes to different keys
 // are pipelined: many are in flight at once.
 import type { Logger } from 'pino';
 import { storev1 } from '@k8ts/api';
@@ -37,6 +38,8 @@ export interface WriterDeps {
   metrics: StoreMetrics;
   /** Resolves once the replica has applied up to seq. */
   waitApplied(seq: number): Promise<void>;
+  /** Whether the replica applied the message at exactly seq (not only a later one). */
+  appliedExactly(seq: number): boolean;
   /** Resolves once the replica has applied everything committed before the call. */
   barrier(): Promise<void>;
   maxAttempts: number;
@@ -122,9 +125,13 @@ export class Writer {
         } catch (err) {
           throw unavailable(`write committed at revision ${seq} but not yet applied by this replica: ${(err as Error).message}`);
         }
+        if (!this.d.appliedExactly(seq)) {
+          // The replica moved past the entry without applying it: never answer OK for it.
+          throw unavailable(`write committed at revision ${seq} but this replica applied revision ${index.rev} without it; the outcome is unknown`);
+        }
         if (index.isVoid(seq)) {
           metrics.conflicts.inc({ kind: 'guard' });
-          this.d.logger.debug({ seq, key: op.singleKey }, 'entry was void (a multi-key write got in first); retrying');
+          this.d.logger.debug({ seq, key: op.singleKey }, 'entry was void (its key changed after its basis revision); retrying');
           continue;
         }
         metrics.writes.inc({ kind, result: 'committed' });

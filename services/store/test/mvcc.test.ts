@@ -63,6 +63,32 @@ describe('MvccIndex', () => {
     expect(index.eventsBetween(2).map((r) => r.rev)).toEqual([2, 3]);
   });
 
+  it('voids a single-key entry when another single-key entry changed the key after its basis', () => {
+    // Two writers evaluated at basis 2 and both got past JetStream's subject check
+    // (nats-server 2.9: nats-io/nats-server#4320); only the first takes effect everywhere.
+    applyKey(index, put('/k', 'a')); // 2
+    expect(applyKey(index, put('/k', 'b', { create: 2, version: 2 }), 2).applied).toBe(true); // 3
+    const r = applyKey(index, put('/k', 'c', { create: 2, version: 2 }), 2); // 4 with basis 2
+    expect(r.applied).toBe(false);
+    expect(r.reason).toMatch(/entry 3 changed the key after basis revision 2/);
+    expect(index.isVoid(4)).toBe(true);
+    expect(str(index.get('/k')!.value)).toBe('b');
+    // a void entry changes nothing: an entry based on revision 3 still applies
+    expect(applyKey(index, put('/k', 'd', { create: 2, version: 3 }), 3).applied).toBe(true); // 5
+    // changes of other keys do not void it
+    applyKey(index, put('/other', 'x')); // 6
+    expect(applyKey(index, put('/k', 'e', { create: 2, version: 4 }), 5).applied).toBe(true); // 7
+  });
+
+  it('voids a single-key entry after its basis even when the key was compacted away', () => {
+    applyKey(index, put('/k', 'a')); // 2
+    applyKey(index, del('/k'), 2); // 3
+    applyKey(index, put('/z', 'z')); // 4
+    index.compact(4); // drops /k entirely from the index
+    expect(applyKey(index, put('/k', 'b'), 2).applied).toBe(false); // 5, basis before the delete
+    expect(applyKey(index, put('/k', 'b'), 4).applied).toBe(true); // 6
+  });
+
   it('voids a single-key entry when a multi-key entry after its basis changed the key', () => {
     applyKey(index, put('/k', 'a')); // 2, writer B evaluates at basis 2
     applyTxn(index, [del('/k'), put('/other', 'o')]); // 3

@@ -176,9 +176,58 @@ describe('store on the in-memory log', () => {
     await expect(store.lessor.grant(10, 77)).rejects.toMatchObject({ details: 'etcdserver: lease already exists' });
   });
 
-  it.each([7, 11, 23, 42, 99])('compacts (seed %i): old revisions fail, and a replica rebuilt from the purged log has the same history from the compact revision on', async (seed0) => {
+  it('never answers OK for a write this replica skipped when following the log', async () => {
     const log = new MemoryLog();
     const ra = await replica(log, 'a');
+    const a = ra.store;
+    await a.txn(putReq('/k', '1'));
+    const skipped = log.lastSeq + 1;
+    ra.backend.skip = (seq) => seq === skipped;
+    const w = a.txn(putReq('/k', '2'));
+    // Another write lands after it, so the replica's revision moves past the skipped one.
+    const other = (await replica(log, 'b')).store;
+    const later = other.txn(putReq('/other', 'x'));
+    await expect(w).rejects.toMatchObject({ code: 14 });
+    await later;
+  });
+
+  it('voids, on every replica and after a purge, a single-key entry whose key changed after its basis', async () => {
+    const log = new MemoryLog();
+    const ra = await replica(log, 'a', { guardWindow: 10 });
+    const a = ra.store;
+    for (let i = 0; i < 20; i++) await a.txn(putReq('/f', `${i}`));
+    const basis = a.index.rev;
+    await a.txn(putReq('/k', 'won')); // changes /k after basis (on its own subject)
+    for (let i = 0; i < 3; i++) await a.txn(putReq('/f', `x${i}`));
+    // A racing writer that evaluated at basis and got past JetStream's subject check.
+    const entry = storev1.Entry.encode({ guard: { basisRevision: basis }, changes: [{ type: storev1.ChangeType.CHANGE_TYPE_PUT, key: B('/k'), value: B('lost') }] }).finish();
+    const seq = await ra.backend.append(keySubject('k8ts', B('/k')), entry, {});
+    await a.barrier();
+    expect(a.index.isVoid(seq)).toBe(true);
+    await a.txn(putReq('/k', 'later'));
+    await a.compact(seq, true);
+    const b = (await replica(log, 'b')).store;
+    expect(b.index.rev).toBe(a.index.rev);
+    expect(b.index.isVoid(seq)).toBe(a.index.isVoid(seq));
+    const all = { key: B('\0'), rangeEnd: B('\0') };
+    expect((await b.range(all)).kvs).toEqual((await a.range(all)).kvs);
+    expect((await b.range({ key: B('/k'), revision: seq })).kvs?.[0]?.value?.toString()).toBe('won');
+  });
+
+  it.each([
+    [7, 10_000],
+    [11, 10_000],
+    [23, 10_000],
+    [42, 10_000],
+    [99, 10_000],
+    [7, 15],
+    [11, 15],
+    [23, 20],
+    [42, 20],
+    [99, 30],
+  ])('compacts (seed %i, guard window %i): old revisions fail, and a replica rebuilt from the purged log has the same history from the compact revision on', async (seed0, guardWindow) => {
+    const log = new MemoryLog();
+    const ra = await replica(log, 'a', { guardWindow });
     const a = ra.store;
     let seed = seed0;
     const rnd = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
