@@ -48,6 +48,8 @@ for (const ws of workspaces()) {
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, code + `\n//# sourceMappingURL=${path.basename(dest)}.map\n`);
     fs.writeFileSync(dest + '.map', map);
+    // Entry points with a shebang (the k8ts CLI) are executables.
+    if (code.startsWith('#!')) fs.chmodSync(dest, 0o755);
     count++;
   }
 }

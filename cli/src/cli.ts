@@ -1,5 +1,6 @@
 // The k8ts command line: kubectl's client commands and kind's cluster commands in one
 // program, parsed with commander. run() returns the exit code, so tests call it in-process.
+import * as fs from 'fs';
 import { Command, CommanderError, Option } from 'commander';
 import { applyCommand, createFromFiles } from './commands/apply';
 import { deleteCommand } from './commands/delete';
@@ -310,7 +311,7 @@ export function buildProgram(io: IO): Command {
       local(cmd, async () => {
         const result = await up(io, opts);
         io.out(readyMessage(result, Boolean(opts.detach)));
-        if (!opts.detach) await supervise(io, result, undefined);
+        if (!opts.detach) await supervise(io, result, result.children);
       }),
     );
   program
@@ -323,7 +324,6 @@ export function buildProgram(io: IO): Command {
         const dir = clusterDataDir(opts.dataDir, io, globals(cmd).config);
         await down(io, dir);
         if (opts.delete) {
-          const fs = await import('fs');
           fs.rmSync(dir, { recursive: true, force: true });
           io.err(`Deleted ${dir}.\n`);
         }

@@ -45,6 +45,9 @@ export async function down(io: IO, dataDir: string, opts: { graceMs?: number } =
   }
   const running = st.processes.filter(isRunning);
   io.err(`Stopping cluster in ${l.dataDir}: ${running.map((p) => p.name).join(', ') || 'nothing is running'}\n`);
+  // Stopped on purpose: a foreground `k8ts up` does not report these exits.
+  for (const p of st.processes) p.stopped = true;
+  writeState(l, st);
   await stopEverything(l, st.processes, opts.graceMs ?? 8000);
   if (st.supervisorPid && st.supervisorPid !== process.pid) {
     try {

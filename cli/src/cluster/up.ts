@@ -490,6 +490,8 @@ export interface UpResult {
   seconds: number;
   configFile: string;
   contextName: string;
+  /** The processes started (children of this process until it exits). */
+  children: Spawned[];
 }
 
 /** Writes <data-dir>/config and (unless disabled) the user's config with a context for the cluster. */
@@ -514,7 +516,7 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
 
   const previous = readState(l);
   if (previous) {
-    const running = previous.processes.filter((p) => !p.stopped && isRunning(p));
+    const running = previous.processes.filter((p) => isRunning(p));
     if (running.length > 0) {
       throw new CliError(
         `a cluster is already running from ${l.dataDir} (${running.map((p) => p.name).join(', ')}): see "k8ts status --data-dir ${l.dataDir}", stop it with "k8ts down --data-dir ${l.dataDir}"`,
@@ -599,7 +601,7 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
   for (const sp of launcher.spawned) {
     if (opts.detach) sp.child.unref();
   }
-  return { layout: l, settings, server, credentials: creds, seconds, configFile, contextName };
+  return { layout: l, settings, server, credentials: creds, seconds, configFile, contextName, children: launcher.spawned };
 }
 
 /** What `up` prints once the cluster is ready. */
