@@ -25,7 +25,7 @@ lint: gen ## buf lint + buf format check, TypeScript strict type check, biome li
 	@$(NPX) biome lint --diagnostic-level=error
 	@echo "lint: ok"
 
-test: build ## unit and integration tests (real nats-server, real processes)
+test: setup build ## install what is missing, then unit and integration tests (real nats-server, real processes)
 	@$(NPX) jest --ci
 
 test-unit: build ## unit tests only
