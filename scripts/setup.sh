@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what k8ts needs on a fresh Debian/Ubuntu machine, then the npm dependencies.
-#   system packages: nats-server (the watch/replication bus), etcd-client and etcd-server
+#   nats-server 2.10 or later (the replicated log and the watch bus): the machine's when it is
+#   new enough, else Debian 13's package fetched into .tools by scripts/nats-server.sh;
+#   system packages: etcd-client and etcd-server
 #   (compatibility tests and side-by-side benchmarks), haproxy (the proxy benchmark's
 #   baseline), protoc with the gRPC Python plugin and
 #   python3-grpcio (cross-language client checks).
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-have_cmd nats-server || need+=(nats-server)
+[ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 have_cmd etcdctl || need+=(etcd-client)
 have_cmd etcd || need+=(etcd-server)
 have_cmd protoc || need+=(protobuf-compiler)
@@ -33,6 +35,8 @@ if [ "${#need[@]}" -gt 0 ] && [ "${K8TS_SETUP_SYSTEM:-1}" != "0" ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+bash scripts/nats-server.sh >/dev/null
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"

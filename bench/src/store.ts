@@ -28,7 +28,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Etcd3 } from 'etcd3';
-import { type NatsServer, type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { type NatsServer, type ServiceProcess, freePort, natsServerBinary, spawnService, startNats } from '@k8ts/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const STORE = path.join(REPO, 'services', 'store', 'dist', 'main.js');
@@ -442,7 +442,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`targets: ${CONCURRENCY}-way put throughput >= 2x etcd's (got ${ratio(k.putPerS64, e.putPerS64)}), watch delivery p99 < 10 ms (got ${fmt(k.watchP99, 2)} ms)`);
     console.log('durability of an acknowledged write:');
-    console.log('  k8ts store: JetStream (nats-server 2.9, file storage, 1 server, R1) has written the entry to its block file');
+    const natsVersion = /v[\d.]+/.exec(execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }))?.[0] ?? '';
+    console.log(`  k8ts store: JetStream (nats-server ${natsVersion}, file storage, 1 server, R1) has written the entry to its block file`);
     console.log('              (write(2), page cache) before the ack, and fsyncs every 2 minutes: it survives a crash of the');
     console.log('              store or of nats-server, not a power loss or kernel crash (up to 2 minutes lost). With 3 NATS');
     console.log('              servers (R3) the ack waits for 2 of 3 to have it, each in its page cache: survives losing one server.');

@@ -12,6 +12,7 @@
 // state.json as it starts, so `k8ts down` can stop it even if `up` itself dies. If anything
 // fails to start, everything started so far is stopped again and the error names the
 // component and shows the end of its log.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -60,13 +61,19 @@ export function serviceMain(service: string, env: NodeJS.ProcessEnv = process.en
   return path.join(servicesDir(env), service, 'dist', 'main.js');
 }
 
-/** The nats-server binary: $NATS_SERVER_BIN, then PATH, then /usr/sbin and /usr/local/bin. */
+/**
+ * The nats-server binary: $NATS_SERVER_BIN, then `.tools/bin` of the k8ts checkout this CLI
+ * runs from (scripts/nats-server.sh puts Debian 13's package there when the machine's is
+ * older than 2.10), then PATH, then /usr/sbin, /usr/local/sbin and /usr/local/bin.
+ */
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NATS_SERVER_BIN) {
     if (!fs.existsSync(env.NATS_SERVER_BIN)) throw new CliError(`nats-server not found at NATS_SERVER_BIN=${env.NATS_SERVER_BIN}`);
     return env.NATS_SERVER_BIN;
   }
-  for (const dir of [...(env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/bin']) {
+  // This file is cli/dist/cluster/up.js (or cli/src/cluster/up.ts in tests).
+  const tools = path.resolve(__dirname, '..', '..', '..', '.tools', 'bin');
+  for (const dir of [tools, ...(env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/bin']) {
     if (!dir) continue;
     const p = path.join(dir, 'nats-server');
     try {
@@ -77,8 +84,24 @@ export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   throw new CliError(
-    'nats-server not found: k8ts up needs it for the cluster state. Install it (Debian/Ubuntu: sudo apt-get install nats-server, or run make setup) or set NATS_SERVER_BIN to its path',
+    'nats-server not found: k8ts up needs it for the cluster state. Run make setup (it fetches the Debian nats-server package into .tools) or set NATS_SERVER_BIN to a nats-server 2.10 or later',
   );
+}
+
+/** The version a nats-server binary reports ("2.10.27"), or undefined when it does not say. */
+export function natsServerVersion(bin: string): string | undefined {
+  try {
+    const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    return /v(\d+\.\d+\.\d+)/.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a nats-server version is 2.10 or later. */
+export function natsVersionOk(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 10);
 }
 
 /** Whether host:port can be bound right now. */
@@ -528,6 +551,12 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
   await stopPodProcesses(l.dataDir, 2000);
 
   const nats = findNatsServer(io.env);
+  const natsVersion = natsServerVersion(nats);
+  if (natsVersion && !natsVersionOk(natsVersion)) {
+    io.err(
+      `warning: ${nats} is nats-server ${natsVersion}; k8ts needs 2.10 or later for the cluster state to survive a crashed NATS server (run make setup, or set NATS_SERVER_BIN)\n`,
+    );
+  }
   for (const s of ['store', 'apiserver', 'scheduler', 'controller-manager', 'kubelet', 'proxy']) {
     const main = serviceMain(s, io.env);
     if (!fs.existsSync(main)) throw new CliError(`the ${s} is not built: ${main} does not exist (run "make build")`);

@@ -35,15 +35,21 @@ export interface StartNatsOptions {
   dir?: string;
 }
 
-/** The nats-server binary: $NATS_SERVER_BIN, then PATH, then /usr/sbin (Debian's package). */
+/**
+ * The nats-server binary: $NATS_SERVER_BIN, then the repository's `.tools/bin` (where
+ * scripts/nats-server.sh puts Debian 13's package when the machine's is older than 2.10),
+ * then PATH, then /usr/sbin (Debian's package).
+ */
 export function natsServerBinary(): string {
   const fromEnv = process.env.NATS_SERVER_BIN;
   if (fromEnv) return fromEnv;
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/bin']) {
+  // This file is packages/testkit/src/nats.ts (or dist/nats.js): the repository is three up.
+  const tools = path.resolve(__dirname, '..', '..', '..', '.tools', 'bin');
+  for (const dir of [tools, ...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/bin']) {
     const p = path.join(dir, 'nats-server');
     if (dir && fs.existsSync(p)) return p;
   }
-  throw new Error('nats-server not found: install it (Debian: apt-get install -y nats-server) or set NATS_SERVER_BIN');
+  throw new Error('nats-server not found: run scripts/nats-server.sh (or make setup), or set NATS_SERVER_BIN');
 }
 
 interface ServerSpec {

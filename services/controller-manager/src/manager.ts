@@ -3,6 +3,7 @@
 // factory and fresh controllers; when the term ends (the lease is lost, or shutdown) they
 // stop, and the manager campaigns again. Without leader election the controllers run at once.
 import * as crypto from 'crypto';
+import { setMaxListeners } from 'events';
 import * as os from 'os';
 import {
   type Clientset,
@@ -116,6 +117,8 @@ export class ControllerManager {
   /** One term: informers, controllers, until `signal` aborts. */
   private async term(signal: AbortSignal): Promise<void> {
     const { clientset, logger } = this.opts;
+    // Every informer, controller and sleep of the term listens on this one signal.
+    setMaxListeners(0, signal);
     this.leading = true;
     this.opts.metrics?.leader.set({ name: this.opts.leaderElection?.name ?? 'none' }, 1);
     this.opts.onReady?.(false);

@@ -164,6 +164,22 @@ describe('node lifecycle controller', () => {
     await h.stop();
   });
 
+  test('a controller that starts before any node registers still watches the nodes that come later', async () => {
+    // k8ts up starts the controller-manager before the kubelets: its first health passes see
+    // no node at all. A pass over an empty list must not leave the controller stuck.
+    const h = harness([]);
+    const c = new NodeLifecycleController(h.ctx, opts);
+    await h.start();
+    h.run(c);
+    await h.clock.advance(3000);
+    await c.monitorNodeHealth();
+    await h.cs.nodes.create(node('late', 'True', h.clock.now()));
+    await h.cs.leases.create(lease('late', h.clock.now()));
+    await h.until(() => readyOf(getNode(h, 'late'))?.status === 'Unknown', 30_000, 500);
+    expect(readyOf(getNode(h, 'late'))).toMatchObject({ reason: 'NodeStatusUnknown' });
+    await h.stop();
+  });
+
   test('a node that never reported gets the startup grace period, then Unknown (NodeStatusNeverUpdated)', async () => {
     const fresh = node('new', undefined);
     fresh.metadata!.creationTimestamp = new Date(START).toISOString();

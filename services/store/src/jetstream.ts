@@ -446,6 +446,12 @@ export class JetStreamBackend implements Backend {
       }
     }
     logger.info({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'connected to NATS');
+    if (!natsServerNewEnough(nc.info?.version)) {
+      logger.warn(
+        { version: nc.info?.version },
+        'nats-server is older than 2.10: after a stream leader is killed, replicas of the stream can diverge (seen with 2.9.10); use 2.10 or later',
+      );
+    }
     const jsm = await nc.jetstreamManager({ timeout: opts.timeoutMs });
     const js = nc.jetstream({ timeout: opts.timeoutMs });
     await JetStreamBackend.ensureStream(jsm, opts);
@@ -691,4 +697,12 @@ export class JetStreamBackend implements Backend {
       await this.nc.close().catch(() => undefined);
     }
   }
+}
+
+/** Whether a nats-server version ("2.10.27") is 2.10 or later; unknown versions pass. */
+export function natsServerNewEnough(version: string | undefined): boolean {
+  const m = /^v?(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return true;
+  const major = Number(m[1]);
+  return major > 2 || (major === 2 && Number(m[2]) >= 10);
 }

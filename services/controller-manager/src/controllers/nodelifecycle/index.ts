@@ -170,20 +170,25 @@ export class NodeLifecycleController extends BaseController {
 
   /** One health pass over every node. Taint decisions wait for a pass in progress. */
   monitorNodeHealth(): Promise<void> {
-    this.pass ??= (async () => {
-      try {
-        for (const n of this.nodes.lister.list()) {
-          try {
-            await this.updateHealth(n);
-          } catch (err) {
-            this.logger.info({ node: n.metadata?.name, err: String((err as Error)?.message ?? err) }, 'nodelifecycle: updating node health failed');
-          }
-        }
-      } finally {
-        this.pass = undefined;
-      }
-    })();
+    if (!this.pass) {
+      // The pass is cleared in a `.finally` callback, which always runs after this
+      // assignment, even when the pass has nothing to await (no nodes yet).
+      const pass: Promise<void> = this.healthPass().finally(() => {
+        if (this.pass === pass) this.pass = undefined;
+      });
+      this.pass = pass;
+    }
     return this.pass;
+  }
+
+  private async healthPass(): Promise<void> {
+    for (const n of this.nodes.lister.list()) {
+      try {
+        await this.updateHealth(n);
+      } catch (err) {
+        this.logger.info({ node: n.metadata?.name, err: String((err as Error)?.message ?? err) }, 'nodelifecycle: updating node health failed');
+      }
+    }
   }
 
   // ---- node health -----------------------------------------------------------------------
