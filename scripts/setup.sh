@@ -18,6 +18,8 @@ have_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have_cmd etcdctl || need+=(etcd-client)
 have_cmd etcd || need+=(etcd-server)
 have_cmd protoc || need+=(protobuf-compiler)
+# protoc's well-known types (google/protobuf/*.proto) come with libprotobuf-dev, a Recommends.
+[ -f /usr/include/google/protobuf/timestamp.proto ] || need+=(libprotobuf-dev)
 have_cmd grpc_python_plugin || need+=(protobuf-compiler-grpc)
 /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || need+=(python3-grpcio python3-protobuf)
 have_cmd openssl || need+=(openssl)

@@ -2,8 +2,13 @@
 // After `buf generate`: writes an index per protobuf package and one top-level index that
 // exports each package as a namespace (corev1, appsv1, etcdserverpb, ...), and copies the
 // .proto files into packages/api/proto so that the package carries its own schema at run
-// time (server reflection and the Kubernetes JSON codec read it).
+// time (the Kubernetes JSON codec reads it), and compiles them with `buf build` into
+// packages/api/proto/descriptors.binpb: a google.protobuf.FileDescriptorSet holding, exactly
+// as protoc would, every API file, its imports (google/protobuf/*) and the protos of the
+// standard services the kit adds (grpc.health.v1, grpc.reflection.v1 and v1alpha). Server
+// reflection serves these bytes as they are.
 'use strict';
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -50,4 +55,23 @@ walk(protoSrc, (f) => {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.copyFileSync(f, dest);
 });
+// The descriptor set. Concatenated FileDescriptorSets are one FileDescriptorSet (a repeated
+// field); the standard services' protos ship inside their npm packages.
+const repo = path.resolve(apiDir, '..', '..');
+const buf = path.join(repo, 'node_modules', '.bin', 'buf');
+const healthDir = path.resolve(path.dirname(require.resolve('grpc-health-check/package.json', { paths: [repo] })), 'proto');
+const reflectionDir = path.resolve(path.dirname(require.resolve('@grpc/reflection/package.json', { paths: [repo] })), 'build', 'proto');
+const build = (args) => execFileSync(buf, ['build', '--exclude-source-info', '-o', '-', ...args], { cwd: repo, maxBuffer: 64 << 20 });
+// grpc-health-check ships health/v1/health.proto; its canonical name is grpc/health/v1/health.proto.
+const healthRoot = fs.mkdtempSync(path.join(require('os').tmpdir(), 'k8ts-health-proto-'));
+fs.mkdirSync(path.join(healthRoot, 'grpc', 'health', 'v1'), { recursive: true });
+fs.copyFileSync(path.join(healthDir, 'health', 'v1', 'health.proto'), path.join(healthRoot, 'grpc', 'health', 'v1', 'health.proto'));
+const sets = [
+  build([]),
+  build([healthRoot]),
+  build([reflectionDir, '--path', path.join(reflectionDir, 'grpc', 'reflection')]),
+];
+fs.rmSync(healthRoot, { recursive: true, force: true });
+fs.writeFileSync(path.join(protoDst, 'descriptors.binpb'), Buffer.concat(sets));
+
 console.log(`gen: ${byDir.size} generated packages indexed, protos copied to ${path.relative(process.cwd(), protoDst)}`);

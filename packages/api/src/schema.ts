@@ -1,9 +1,9 @@
-// The API schema at run time: the .proto files that `make gen` copies into packages/api/proto,
-// loaded once, for server reflection (a proto-loader package definition) and for the
-// Kubernetes JSON codec (a protobufjs Root that keeps the .proto field names).
+// The API schema at run time, from what `make gen` puts into packages/api/proto: the compiled
+// descriptor set (descriptors.binpb, served by server reflection) and the .proto files
+// (loaded once into a protobufjs Root that keeps the .proto field names, for the Kubernetes
+// JSON codec).
 import * as path from 'path';
 import * as fs from 'fs';
-import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
 
 /** Directory holding the .proto files of the API (a copy of the repository's proto/). */
@@ -28,20 +28,48 @@ export function protoFiles(): string[] {
   return out.sort();
 }
 
-let pkgDef: protoLoader.PackageDefinition | undefined;
-/** The proto-loader package definition of the whole API (used for server reflection). */
-export function packageDefinition(): protoLoader.PackageDefinition {
-  if (!pkgDef) {
-    pkgDef = protoLoader.loadSync(protoFiles(), {
-      includeDirs: [protoDir()],
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: false,
-      oneofs: true,
-    });
+/** One compiled .proto file: its name, package, services and encoded FileDescriptorProto. */
+export interface CompiledFile {
+  /** The file name as imports spell it ("k8ts/core/v1/pod.proto"). */
+  name: string;
+  package: string;
+  /** Fully-qualified names of the services it declares. */
+  services: string[];
+  /** The encoded google.protobuf.FileDescriptorProto, as protoc writes it (no source info). */
+  descriptor: Buffer;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const descriptorTypes: { FileDescriptorProto: protobuf.Type } = require('protobufjs/ext/descriptor');
+
+let compiled: CompiledFile[] | undefined;
+/**
+ * Every file of the compiled descriptor set: the API, its imports, and the protos of the
+ * health and reflection services. Read once; each file's bytes are kept as compiled.
+ */
+export function compiledFiles(): CompiledFile[] {
+  if (compiled) return compiled;
+  const file = path.join(protoDir(), 'descriptors.binpb');
+  if (!fs.existsSync(file)) throw new Error(`${file} not found: run 'make gen'`);
+  const set = fs.readFileSync(file);
+  const out = new Map<string, CompiledFile>();
+  // FileDescriptorSet { repeated FileDescriptorProto file = 1; }: slice each file's bytes.
+  const reader = protobuf.Reader.create(set);
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 !== 1 || (tag & 7) !== 2) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const bytes = Buffer.from(reader.bytes());
+    const fd = descriptorTypes.FileDescriptorProto.decode(bytes) as unknown as { name?: string; package?: string; service?: { name?: string }[] };
+    const name = fd.name ?? '';
+    if (out.has(name)) continue;
+    const pkg = fd.package ?? '';
+    out.set(name, { name, package: pkg, services: (fd.service ?? []).map((x) => (pkg ? `${pkg}.${x.name}` : (x.name ?? ''))), descriptor: bytes });
   }
-  return pkgDef;
+  compiled = [...out.values()];
+  return compiled;
 }
 
 let root: protobuf.Root | undefined;

@@ -185,7 +185,7 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
     for (const n of healthNames) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
   };
 
-  const invisible = addReflection(server, served, logger);
+  const invisible = addReflection(server, served);
   if (invisible.length > 0) {
     logger.warn({ services: invisible }, 'services not described by the k8ts API schema are not visible to reflection');
   }
