@@ -1,6 +1,8 @@
 // The kinds k8ts serves: how a manifest's apiVersion and kind map onto a protobuf message,
 // the resource name used in store keys and RBAC rules, and whether the kind is namespaced.
-import { parseDocument, parseAllDocuments } from 'yaml';
+// yaml (72 modules) is loaded on first use: most processes never parse a manifest, and every
+// one of them pays for what it loads at start.
+const yaml = (): typeof import('yaml') => require('yaml');
 import { fromK8sJson, DecodeError, FieldProblem } from './json';
 
 export interface KindInfo {
@@ -97,7 +99,7 @@ export class ManifestError extends Error {
  */
 export function parseManifests(text: string, sourceName = '<stdin>'): ManifestObject[] {
   const out: ManifestObject[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const docs = yaml().parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
     const source = `${sourceName}#${i}`;
@@ -138,5 +140,5 @@ function decodeDocument(json: unknown, source: string, out: ManifestObject[]): v
 
 /** Parses a single YAML or JSON document (no kind checks). */
 export function parseYaml(text: string): unknown {
-  return parseDocument(text).toJS();
+  return yaml().parseDocument(text).toJS();
 }

@@ -98,6 +98,9 @@ class Transport {
     this.credentials = channelCredentials(opts.tls);
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': opts.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
+      // Reconnect soon after an apiserver (re)start instead of grpc-js' default first wait of 1 s.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 5000,
       ...(opts.tls?.serverName ? { 'grpc.ssl_target_name_override': opts.tls.serverName } : {}),
       ...opts.channelOptions,
     };

@@ -116,7 +116,14 @@ export class EtcdClient implements KV {
     if (this.endpoints.length === 0) throw new Error('no store endpoints given');
     const creds = opts.credentials ?? grpc.credentials.createInsecure();
     const t = target(this.endpoints);
-    const options = { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 };
+    const options = {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+      // grpc-js waits 1 s before its first reconnect by default; a store that is still
+      // starting (k8ts up starts both at once) or restarting is usually back well before.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 5000,
+    };
     const pkg = loadEtcd();
     this.kv = new pkg.KV(t, creds, options) as unknown as KVClient;
     // The same target and options make grpc-js share one connection between the clients.
