@@ -170,7 +170,7 @@ describe.each(SERVICES)('services/%s/Dockerfile', (svc) => {
         /^(package\.json|package-lock\.json|\.npmrc)$/,
         new RegExp(`^services/${svc}/(package\\.json|dist/.+\\.js(\\.map)?)$`),
         ...deps.map((d) => new RegExp(`^${d}/(package\\.json|dist/.+\\.js(\\.map)?)$`)),
-        /^packages\/api\/proto\/.+\.proto$/,
+        /^packages\/api\/proto\/(.+\.proto|descriptors\.binpb)$/,
         ...(svc === 'kubelet' ? [/^services\/kubelet\/src\/images\/[a-z0-9-]+\.js$/] : []),
       ];
       expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);

@@ -13,7 +13,7 @@ export const controllerManagerFlags: FlagSpec[] = [
     name: 'controllers',
     type: 'list',
     default: ['*'],
-    description: "Controllers to run: '*' for all, 'name' to add one, '-name' to leave one out (replicaset, deployment, endpoints, nodelifecycle, nodeipam, namespace, serviceaccount, token, garbagecollector).",
+    description: "Controllers to run: '*' for all, 'name' to add one, '-name' to leave one out (replicaset, deployment, endpoints, nodelifecycle, podgc, nodeipam, namespace, serviceaccount, token, garbagecollector).",
   },
   { name: 'leader-elect', type: 'bool', default: true, description: 'Run the controllers only while holding the leader lease (several instances: one active, the rest on standby).' },
   { name: 'leader-elect-lease-duration', type: 'duration', default: '15s', min: 1000, description: 'How long a leader lease is valid after its last renewal.' },
@@ -36,6 +36,12 @@ export const controllerManagerFlags: FlagSpec[] = [
   { name: 'secondary-node-eviction-rate', type: 'string', default: '0.01', validate: rate, description: 'The same in a partly disrupted zone larger than --large-cluster-size-threshold.' },
   { name: 'unhealthy-zone-threshold', type: 'string', default: '0.55', validate: fraction, description: 'Share of not-ready nodes (at least 3) that makes a zone partly disrupted.' },
   { name: 'large-cluster-size-threshold', type: 'int', default: 50, min: 0, description: 'A partly disrupted zone up to this many nodes gets no evictions.' },
+  {
+    name: 'terminated-pod-gc-threshold',
+    type: 'int',
+    default: 12500,
+    description: 'Terminated pods (Succeeded, Failed) kept before the pod garbage collector deletes the oldest; 0 or less: no limit.',
+  },
   { name: 'allocate-node-cidrs', type: 'bool', default: true, description: 'Give every node a pod CIDR from --cluster-cidr (the nodeipam controller).' },
   { name: 'cluster-cidr', type: 'string', default: '127.244.0.0/16', description: 'The range pod CIDRs are carved from.' },
   { name: 'node-cidr-mask-size', type: 'int', default: 24, min: 1, max: 32, description: "The prefix length of each node's pod CIDR." },
@@ -71,6 +77,7 @@ export interface ControllerManagerConfig {
   secondaryNodeEvictionRate: string;
   unhealthyZoneThreshold: string;
   largeClusterSizeThreshold: number;
+  terminatedPodGcThreshold: number;
   allocateNodeCidrs: boolean;
   clusterCidr: string;
   nodeCidrMaskSize: number;
@@ -86,6 +93,7 @@ const ALIASES: Record<string, string> = {
   'replicaset-controller': 'replicaset',
   'deployment-controller': 'deployment',
   'node-lifecycle-controller': 'nodelifecycle',
+  'pod-garbage-collector-controller': 'podgc',
   'node-ipam-controller': 'nodeipam',
   'namespace-controller': 'namespace',
   'serviceaccount-controller': 'serviceaccount',

@@ -83,6 +83,7 @@ export function settingsFromConfig(config: ControllerManagerConfig): ControllerS
     clusterCidr: config.clusterCidr,
     nodeCidrMaskSize: config.nodeCidrMaskSize,
     namespaceSyncPeriod: config.namespaceSyncPeriod,
+    terminatedPodGcThreshold: config.terminatedPodGcThreshold,
     rootCA: config.rootCaFile ? fs.readFileSync(config.rootCaFile) : undefined,
   };
 }

@@ -8,6 +8,7 @@ import { GarbageCollector } from './garbagecollector';
 import { NamespaceController } from './namespace';
 import { NodeIpamController } from './nodeipam';
 import { NodeLifecycleController } from './nodelifecycle';
+import { PodGcController } from './podgc';
 import { ReplicaSetController } from './replicaset';
 import { ServiceAccountController } from './serviceaccount';
 import { TokenController } from './token';
@@ -32,6 +33,7 @@ export interface ControllerSettings {
   clusterCidr: string;
   nodeCidrMaskSize: number;
   namespaceSyncPeriod: number;
+  terminatedPodGcThreshold: number;
   rootCA?: Buffer;
   tokens?: TokenRequester;
 }
@@ -53,6 +55,7 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
       unhealthyZoneThreshold: s.unhealthyZoneThreshold,
       largeClusterThreshold: s.largeClusterSizeThreshold,
     }),
+  podgc: (ctx, s) => new PodGcController(ctx, { terminatedPodThreshold: s.terminatedPodGcThreshold }),
   nodeipam: (ctx, s) => new NodeIpamController(ctx, { clusterCidr: s.clusterCidr, nodeCidrMaskSize: s.nodeCidrMaskSize }),
   namespace: (ctx, s) => new NamespaceController(ctx, { workers: s.concurrentNamespaceSyncs, recheckMs: s.namespaceSyncPeriod }),
   serviceaccount: (ctx, s) => new ServiceAccountController(ctx, { workers: s.concurrentServiceaccountSyncs }),
@@ -66,4 +69,4 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
 /** Every controller's name, in the order they start. */
 export const CONTROLLER_NAMES: readonly string[] = Object.keys(CONTROLLERS);
 
-export { DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeIpamController, NodeLifecycleController, ReplicaSetController, ServiceAccountController, TokenController };
+export { DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeIpamController, NodeLifecycleController, PodGcController, ReplicaSetController, ServiceAccountController, TokenController };

@@ -64,6 +64,11 @@ interface CRec {
   restartDelayMs: number;
   /** No start attempt before this time (pull or config error back-off). */
   retryAt: number;
+  /**
+   * After a failed pull: when to look again during the back-off, so that the status moves
+   * from ErrImagePull to ImagePullBackOff as Kubernetes' does (0: nothing pending).
+   */
+  pullBackoffShowAt: number;
   /** Why the container is not running, when not the default. */
   waiting?: Waiting;
   /** The BackOff event was sent for this restartAt / retryAt. */
@@ -227,6 +232,7 @@ export class PodWorker {
       restartAt: 0,
       restartDelayMs: 0,
       retryAt: 0,
+      pullBackoffShowAt: 0,
       started: false,
       ready: false,
       probes: [],
@@ -384,7 +390,7 @@ export class PodWorker {
     const now = Date.now();
     let next = now + this.deps.resyncMs;
     for (const rec of this.recs.values()) {
-      for (const t of [rec.restartAt, rec.retryAt]) if (t > now && t < next) next = t;
+      for (const t of [rec.restartAt, rec.retryAt, rec.pullBackoffShowAt]) if (t > now && t < next) next = t;
     }
     this.schedule(next);
   }
@@ -523,6 +529,8 @@ export class PodWorker {
   private startFailed(rec: CRec, reason: string, message: string, firstEvent?: string): void {
     const delay = this.retryBackoff.onFailure(`retry/${rec.name}`);
     rec.retryAt = Date.now() + delay;
+    // ErrImagePull stays for a moment (half the back-off, at most 1 s), then ImagePullBackOff.
+    rec.pullBackoffShowAt = reason === 'ErrImagePull' ? Date.now() + Math.min(Math.floor(delay / 2), 1000) : 0;
     rec.waiting = { reason, message };
     if (firstEvent) this.event('Warning', 'Failed', firstEvent, rec);
     this.event('Warning', 'Failed', `Error: ${reason === 'ErrImagePull' ? 'ErrImagePull' : message}`, rec);
