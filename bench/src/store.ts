@@ -410,6 +410,24 @@ async function main(): Promise<void> {
       Object.assign(f, { watchP50: r.p50, watchP99: r.p99, watchDelivered: r.delivered, watchExpected: r.expected });
     });
 
+    // The same puts on a store whose nats-server fsyncs every write before acknowledging it
+    // (sync_interval: always), as etcd does: the comparison at equal durability.
+    const syncNats = await startNats({ dir: path.join(dir, 'nats-sync'), syncInterval: 'always' });
+    stopping.unshift(() => syncNats.stop());
+    const syncStore = await startStore(syncNats);
+    stopping.unshift(() => syncStore.proc.stop());
+    const ts = now();
+    const durable: { seqPerS: number; seqP50: number; seqP99: number; putPerS64: number; putP50: number; putP99: number } = {
+      ...(await sequentialPuts(syncStore.endpoint)),
+      putPerS64: Number.NaN,
+      putP50: Number.NaN,
+      putP99: Number.NaN,
+    };
+    await concurrentPuts(syncStore.endpoint, '/bench/k/', KEYS, 2000);
+    const d64 = await concurrentPuts(syncStore.endpoint, '/bench/k/', KEYS, PUTS_64);
+    Object.assign(durable, { putPerS64: d64.perS, putP50: d64.p50, putP99: d64.p99 });
+    process.stderr.write(`bench/store: sequential and ${CONCURRENCY}-way puts on k8ts store with fsync per write: ${(msSince(ts) / 1000).toFixed(1)} s\n`);
+
     const [k, e] = figs as Figures[];
     const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
     const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '-');
@@ -422,6 +440,10 @@ async function main(): Promise<void> {
       [`range of ${RANGE_KEYS} keys p50 / p99 ms`, `${fmt(k.rangeP50)} / ${fmt(k.rangeP99)}`, `${fmt(e.rangeP50)} / ${fmt(e.rangeP99)}`, ratio(k.rangeP99, e.rangeP99)],
       [`watch delivery, ${WATCHERS} watchers, p50 / p99 ms`, `${fmt(k.watchP50, 2)} / ${fmt(k.watchP99, 2)}`, `${fmt(e.watchP50, 2)} / ${fmt(e.watchP99, 2)}`, ratio(k.watchP99, e.watchP99)],
       ['  events delivered', `${k.watchDelivered}/${k.watchExpected}`, `${e.watchDelivered}/${e.watchExpected}`, ''],
+      ['with an fsync before every ack (nats-server sync_interval: always), as etcd:', '', '', ''],
+      ['  sequential puts (1 client), puts/s', fmt(durable.seqPerS, 0), fmt(e.seqPerS, 0), ratio(durable.seqPerS, e.seqPerS)],
+      [`  ${CONCURRENCY}-way puts, puts/s`, fmt(durable.putPerS64, 0), fmt(e.putPerS64, 0), ratio(durable.putPerS64, e.putPerS64)],
+      ['    latency p50 / p99 ms', `${fmt(durable.putP50, 2)} / ${fmt(durable.putP99, 2)}`, `${fmt(e.putP50, 2)} / ${fmt(e.putP99, 2)}`, ratio(durable.putP99, e.putP99)],
     ];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     console.log('');
@@ -447,6 +469,8 @@ async function main(): Promise<void> {
     console.log('              (write(2), page cache) before the ack, and fsyncs every 2 minutes: it survives a crash of the');
     console.log('              store or of nats-server, not a power loss or kernel crash (up to 2 minutes lost). With 3 NATS');
     console.log('              servers (R3) the ack waits for 2 of 3 to have it, each in its page cache: survives losing one server.');
+    console.log('  k8ts store with sync_interval: always (the rows so marked, and k8ts up by default): nats-server fsyncs');
+    console.log('              each write before the ack: survives power loss, like etcd.');
     console.log('  etcd:       fsyncs its WAL before acknowledging (one member here; in a cluster on a majority): survives power loss.');
     const load1 = os.loadavg();
     console.log(`machine: ${os.cpus().length} CPUs; load average at the start ${load0.map((x) => x.toFixed(2)).join(' ')}, at the end ${load1.map((x) => x.toFixed(2)).join(' ')}; data dirs in ${os.tmpdir()}; took ${(msSince(t0) / 1000).toFixed(0)} s`);
@@ -468,6 +492,10 @@ async function main(): Promise<void> {
         seq_put_per_s: r2(k.seqPerS),
         etcd_seq_put_per_s: r2(e.seqPerS),
         seq_put_ratio: r2(k.seqPerS / e.seqPerS),
+        fsync_put_per_s_64: r2(durable.putPerS64),
+        fsync_put_ratio_64: r2(durable.putPerS64 / e.putPerS64),
+        fsync_put_p99_ms_64: r2(durable.putP99),
+        fsync_seq_put_per_s: r2(durable.seqPerS),
         seq_put_p50_ms: r2(k.seqP50),
         seq_put_p99_ms: r2(k.seqP99),
         etcd_seq_put_p50_ms: r2(e.seqP50),

@@ -307,6 +307,7 @@ export function buildProgram(io: IO): Command {
     .option('--component-arg <component:flag>', 'an extra flag for a component, e.g. controller-manager:--node-monitor-grace-period=10s (repeatable)', collect)
     .option('--timeout <duration>', 'how long to wait for the cluster to be ready (default 2m)')
     .option('--log-level <level>', "the components' log level (default info)")
+    .option('--nats-sync <always|duration>', 'how often NATS fsyncs the cluster state: always (before every acknowledged write; the default) or an interval such as 2m (faster writes; a power loss can lose that much)')
     .action(async (opts, cmd) =>
       local(cmd, async () => {
         const result = await up(io, opts);

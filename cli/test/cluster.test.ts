@@ -85,6 +85,16 @@ describe('cluster layout and plan', () => {
     await expect(resolveSettings(l, { runtime: 'docker' })).rejects.toThrow(/must be process or sim/);
   });
 
+  test('settings: NATS fsyncs before every ack unless told an interval, which is kept', async () => {
+    const l = layout(dir);
+    expect((await resolveSettings(l, {})).natsSync).toBe('always');
+    const s = await resolveSettings(l, { natsSync: '2m' });
+    expect(s.natsSync).toBe('2m');
+    fs.writeFileSync(l.settings, JSON.stringify(s));
+    expect((await resolveSettings(l, {})).natsSync).toBe('2m');
+    await expect(resolveSettings(l, { natsSync: 'sometimes' })).rejects.toThrow(/invalid --nats-sync "sometimes": must be always or a duration/);
+  });
+
   test('a taken apiserver port is refused by name', async () => {
     const net = await import('net');
     const srv = net.createServer();

@@ -4,8 +4,12 @@
 // suite needs: probes, resources, restricted Pod Security, pinned images, flags each service
 // really accepts (from its --help), references that resolve, selectors that select, the
 // replica counts of each overlay. `kubectl apply --dry-run=client` needs a cluster; these do not.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { type FlagSpec, parseConfig } from '@k8ts/kit';
+import { natsServerBinary } from '@k8ts/testkit';
 import { KINDS, quantityValue, validate, DNS_LABEL, DNS_LABEL_1035, DNS_SUBDOMAIN, PORT_NAME } from './schema';
 import { type K8sObject, type Rendered, SAMPLE_NODES, SERVICES, type Service, cleanupRender, kubectlStatus, render, serviceFlags } from './lib';
 
@@ -423,6 +427,14 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
     const storeDir = /store_dir:\s*(\S+)/.exec(conf)?.[1] ?? '';
     const data = mount(sts.spec.volumeClaimTemplates[0].metadata.name);
     expect(storeDir === data || storeDir.startsWith(`${data}/`)).toBe(true);
+    // Every acknowledged write is fsynced first (a power loss loses nothing acknowledged).
+    expect(conf).toMatch(/^\s*sync_interval:\s*always\s*$/m);
+    // The real nats-server accepts the file (-t: check the configuration and exit).
+    const confFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-nats-conf-')), 'nats.conf');
+    fs.writeFileSync(confFile, conf);
+    const checked = spawnSync(natsServerBinary(), ['-c', confFile, '-t'], { env: { ...process.env, POD_NAME: 'nats-0' }, encoding: 'utf8' });
+    expect(`${checked.stdout}${checked.stderr}`).toMatch(/configuration file .* is valid/);
+    fs.rmSync(path.dirname(confFile), { recursive: true, force: true });
     // Kubernetes objects reach 1.5 MiB; the store needs max_payload above that.
     const payload = /max_payload:\s*(\d+)\s*(MB|KB)?/.exec(conf);
     expect(payload).not.toBeNull();

@@ -26,6 +26,8 @@ export interface ClusterSettings {
   serviceCidr: string;
   /** The apiserver's port on 127.0.0.1 (kept so that the config file stays valid). */
   apiserverPort: number;
+  /** JetStream's sync_interval: 'always' (fsync before every ack) or a duration such as '2m'. Absent in older settings: always. */
+  natsSync?: string;
   created: string;
 }
 

@@ -48,6 +48,7 @@ export interface UpOptions {
   componentArg?: string[];
   timeout?: string;
   logLevel?: string;
+  natsSync?: string;
 }
 
 /** Where the services' entry points are: next to the CLI in the source tree, or K8TS_SERVICES_DIR. */
@@ -152,8 +153,12 @@ export async function resolveSettings(l: Layout, opts: UpOptions): Promise<Clust
     clusterCidr: opts.clusterCidr ?? old?.clusterCidr ?? '127.244.0.0/16',
     serviceCidr: opts.serviceCidr ?? old?.serviceCidr ?? '127.96.0.0/16',
     apiserverPort: old?.apiserverPort ?? 0,
+    natsSync: opts.natsSync ?? old?.natsSync ?? 'always',
     created: old?.created ?? new Date().toISOString(),
   };
+  if (s.natsSync !== 'always' && !/^\d+(ms|s|m|h)$/.test(s.natsSync ?? '')) {
+    throw new CliError(`invalid --nats-sync "${s.natsSync}": must be always or a duration such as 30s or 2m`);
+  }
   nodeIP(s.nodeSubnet, 1);
   if (s.nodes === 0 && s.simNodes === 0) throw new CliError('a cluster needs nodes: give --nodes 1 or more, or --sim-nodes');
   if (port !== undefined && port !== 0) {
@@ -594,7 +599,10 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
         'server_name: k8ts',
         `listen: 127.0.0.1:${natsPort}`,
         'max_payload: 8MB',
-        `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))} }`,
+        // sync_interval: always fsyncs every write before JetStream acknowledges it, so an
+        // acknowledged write survives a power loss (one server: no replica to fall back on).
+        // (nats-server 2.9 knows no sync_interval: it fsyncs every 2 minutes, as warned above.)
+        `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))}${natsVersion && !natsVersionOk(natsVersion) ? '' : `, sync_interval: ${settings.natsSync ?? 'always'}`} }`,
         '',
       ].join('\n'),
     );

@@ -33,6 +33,11 @@ export interface StartNatsOptions {
   jetstream?: boolean;
   /** Storage directory; default a fresh temporary directory, removed by stop(). */
   dir?: string;
+  /**
+   * JetStream's `sync_interval`: 'always' fsyncs every write before it is acknowledged;
+   * default nats-server's (every 2 minutes).
+   */
+  syncInterval?: string;
 }
 
 /**
@@ -128,7 +133,8 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
     // Large enough for the store's biggest values (1.5 MiB requests).
     'max_payload: 8MB',
   ];
-  if (jetstream) lines.push(`jetstream { store_dir: "${path.join(dir, 'js')}" }`);
+  const sync = opts.syncInterval ? `, sync_interval: ${opts.syncInterval}` : '';
+  if (jetstream) lines.push(`jetstream { store_dir: "${path.join(dir, 'js')}"${sync} }`);
   return makeServer({ name: `n-${port}`, port, dir, ownsDir, config: lines.join('\n') + '\n' }, jetstream, (u) =>
     waitJetStream(u),
   );
