@@ -2,6 +2,7 @@
 // shared informer factory), an event recorder that remembers, the apiserver's deletion rules
 // (finalizers, propagation policies, namespaces' spec.finalizers) on top of the fake, and
 // small object builders.
+import { setMaxListeners } from 'events';
 import * as grpc from '@grpc/grpc-js';
 import type { appsv1, corev1 } from '@k8ts/api';
 import {
@@ -72,6 +73,8 @@ export function harness(objects: KubeObject[] = [], opts: HarnessOptions = {}): 
   };
   const ctx: ControllerContext = { clientset: cs, informers, clock, logger: noopLogger, recorder: () => recorder };
   const abort = new AbortController();
+  // Every controller, informer and sleep of a test listens on this one signal.
+  setMaxListeners(0, abort.signal);
   const running: Promise<void>[] = [];
   const h: Harness = {
     clock,
