@@ -210,7 +210,7 @@ describe('build context (.dockerignore)', () => {
   test('leaves out dependencies, builds, generated code, git, local state, secrets, tests', () => {
     const bad = context.filter(
       (f) =>
-        /(^|\/)(node_modules|dist|coverage|test|\.git|\.k8ts)\//.test(f) ||
+        /(^|\/)(node_modules|dist|coverage|test|\.git|\.k8ts|\.tools)\//.test(f) ||
         /^(deploy|integration|packages\/api\/src\/gen|packages\/api\/proto|bench\/src|cli\/src)\//.test(f) ||
         /\.(key|pem|token|log)$/.test(f) ||
         /(^|\/)tokens\.csv$/.test(f),
