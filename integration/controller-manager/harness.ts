@@ -4,24 +4,18 @@
 // are no kubelets and no scheduler: FakeKubelet plays both through the real API, as an
 // administrator (binds pods to its nodes, reports them Running and Ready with an IP, renews
 // the nodes' Leases and Ready conditions, finishes deletions of its nodes' pods).
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
 import { type GrpcClientset, Informer, connect, deepCopy, isConflict, isNotFound, keyOf, listWatchFor } from '@k8ts/client';
-import { type NatsServer, type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { APISERVER_MAIN, STORE_MAIN, type ServiceProcess, requireBuilt, spawnService, startControlPlane } from '@k8ts/testkit';
 
 export const REPO = path.resolve(__dirname, '..', '..');
-export const STORE_MAIN = path.join(REPO, 'services', 'store', 'dist', 'main.js');
-export const APISERVER_MAIN = path.join(REPO, 'services', 'apiserver', 'dist', 'main.js');
+export { APISERVER_MAIN, STORE_MAIN };
 export const CONTROLLER_MANAGER_MAIN = path.join(REPO, 'services', 'controller-manager', 'dist', 'main.js');
 
 /** Fails with a clear message when the build has not run. */
 export function requireBuild(): void {
-  for (const f of [STORE_MAIN, APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]) {
-    if (!fs.existsSync(f)) throw new Error(`${path.relative(REPO, f)} is missing: run 'npm run build' before the integration tests`);
-  }
+  requireBuilt([STORE_MAIN, APISERVER_MAIN, CONTROLLER_MANAGER_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]);
 }
 
 export interface Cluster {
@@ -40,73 +34,27 @@ export interface Cluster {
 /** Flags that make node failures show within seconds (tests only). */
 export const FAST_NODE_FLAGS = ['--node-monitor-period', '500ms', '--node-monitor-grace-period', '4s', '--node-startup-grace-period', '10s', '--node-eviction-rate', '10'];
 
-/** nats-server + store + apiserver, each a real process on free ports. */
+/** nats-server + store + apiserver (testkit's startControlPlane), each a real process on free ports. */
 export async function startCluster(opts: { apiserverArgs?: string[] } = {}): Promise<Cluster> {
   requireBuild();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-cm-it-'));
-  const adminToken = crypto.randomBytes(24).toString('base64url');
-  const cmToken = crypto.randomBytes(24).toString('base64url');
-  const tokenFile = path.join(dir, 'tokens.csv');
-  fs.writeFileSync(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n${cmToken},system:kube-controller-manager,cm-uid\n`);
-  const cmTokenFile = path.join(dir, 'controller-manager.token');
-  fs.writeFileSync(cmTokenFile, `${cmToken}\n`);
-  const keyFile = path.join(dir, 'sa.key');
-  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-
-  const procs: ServiceProcess[] = [];
-  const managers: ServiceProcess[] = [];
-  let nats: NatsServer | undefined;
-  let admin: GrpcClientset | undefined;
-  const stopAll = async () => {
-    // K8TS_TEST_LOGS=1 prints the controller-manager's log (for debugging a failure).
-    if (process.env.K8TS_TEST_LOGS) for (const m of managers) process.stderr.write(m.logs());
-    for (const m of managers.splice(0)) await m.stop('SIGTERM').catch(() => undefined);
-    admin?.close();
-    for (const p of procs.splice(0).reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats?.stop().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+  const cp = await startControlPlane({
+    dirPrefix: 'k8ts-cm-it-',
+    users: [{ name: 'system:kube-controller-manager', uid: 'cm-uid', file: 'controller-manager.token' }],
+    serviceAccountKey: true,
+    apiserverLogLevel: 'info',
+    apiserverArgs: opts.apiserverArgs,
+  });
   try {
-    nats = await startNats({ dir: path.join(dir, 'nats') });
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({
-        cmd: process.execPath,
-        args: [STORE_MAIN, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url],
-        readyPattern: /"msg":"ready"/,
-        timeoutMs: 60_000,
-      }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [
-        APISERVER_MAIN,
-        '--listen',
-        '127.0.0.1:0',
-        '--etcd-servers',
-        `127.0.0.1:${storePort}`,
-        '--nats-url',
-        nats.url,
-        '--token-auth-file',
-        tokenFile,
-        '--service-account-key-file',
-        keyFile,
-        '--authorization-mode',
-        'RBAC,Node',
-        '--log-level',
-        'info',
-        ...(opts.apiserverArgs ?? []),
-      ],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
+    const { apiserverAddress } = cp;
+    const cmTokenFile = cp.tokenFile('system:kube-controller-manager');
+    const admin = connect({ address: apiserverAddress, token: cp.adminToken });
+    const managers: ServiceProcess[] = [];
+    cp.onStop(async () => {
+      // K8TS_TEST_LOGS=1 prints the controller-manager's log (for debugging a failure).
+      if (process.env.K8TS_TEST_LOGS) for (const m of managers) process.stderr.write(m.logs());
+      for (const m of managers.splice(0)) await m.stop('SIGTERM').catch(() => undefined);
+      admin.close();
     });
-    procs.push(api);
-    const m = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs());
-    if (!m) throw new Error(`apiserver did not log its address:\n${api.logs()}`);
-    const apiserverAddress = m[1];
-    admin = connect({ address: apiserverAddress, token: adminToken });
-    const adminCs = admin;
 
     const startControllerManager = async (args: string[] = [], o: { standby?: boolean } = {}): Promise<ServiceProcess> => {
       const proc = await spawnService({
@@ -135,15 +83,9 @@ export async function startCluster(opts: { apiserverArgs?: string[] } = {}): Pro
       managers.push(proc);
       return proc;
     };
-    return {
-      dir,
-      apiserverAddress,
-      admin: adminCs,
-      startControllerManager,
-      stop: stopAll,
-    };
+    return { dir: cp.dir, apiserverAddress, admin, startControllerManager, stop: () => cp.stop() };
   } catch (err) {
-    await stopAll();
+    await cp.stop().catch(() => undefined);
     throw err;
   }
 }

@@ -1,28 +1,22 @@
-// Real processes for the kubelet's end-to-end tests (and bench/kubelet): a nats-server
+// Real processes for the kubelet's end-to-end tests: a nats-server
 // (testkit), the k8ts store on it, an apiserver with token authentication and the RBAC and
 // Node authorizers, and kubelet processes authenticating with node credentials (a token-file
 // line per node: user system:node:<name>, group system:nodes). Tests talk to the apiserver as
 // an administrator through @k8ts/client; pods are bound by setting spec.nodeName at create.
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
 import { connect } from '@k8ts/client';
 import type { GrpcClientset } from '@k8ts/client';
-import { type NatsServer, type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { APISERVER_MAIN, STORE_MAIN, type ServiceProcess, requireBuilt, spawnService, startControlPlane } from '@k8ts/testkit';
 import { killAllUnder } from './harness';
 
 export const REPO = path.resolve(__dirname, '..', '..');
-export const STORE_MAIN = path.join(REPO, 'services', 'store', 'dist', 'main.js');
-export const APISERVER_MAIN = path.join(REPO, 'services', 'apiserver', 'dist', 'main.js');
+export { APISERVER_MAIN, STORE_MAIN };
 export const KUBELET_MAIN = path.join(REPO, 'services', 'kubelet', 'dist', 'main.js');
 
 /** Fails with a clear message when the build has not run. */
 export function requireBuild(): void {
-  for (const f of [STORE_MAIN, APISERVER_MAIN, KUBELET_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]) {
-    if (!fs.existsSync(f)) throw new Error(`${path.relative(REPO, f)} is missing: run 'npm run build' before the integration tests`);
-  }
+  requireBuilt([STORE_MAIN, APISERVER_MAIN, KUBELET_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]);
 }
 
 /** Flags that make a kubelet quick enough for tests (heartbeats, probes, back-off). */
@@ -84,77 +78,29 @@ export interface ClusterOptions {
   apiserverArgs?: string[];
 }
 
-/** nats-server + store + apiserver, each a real process on free ports. */
+/** nats-server + store + apiserver (testkit's startControlPlane), each a real process on free ports. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   requireBuild();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-kubelet-it-'));
-  const adminToken = crypto.randomBytes(24).toString('base64url');
-  const lines = [`${adminToken},admin,admin-uid,"system:masters"`];
-  const tokenFiles = new Map<string, string>();
-  for (const n of opts.nodes) {
-    const t = crypto.randomBytes(24).toString('base64url');
-    lines.push(`${t},system:node:${n},,system:nodes`);
-    const f = path.join(dir, `kubelet-${n}.token`);
-    fs.writeFileSync(f, `${t}\n`, { mode: 0o600 });
-    tokenFiles.set(n, f);
-  }
-  const adminFile = path.join(dir, 'admin.token');
-  fs.writeFileSync(adminFile, `${adminToken}\n`, { mode: 0o600 });
-  const tokenFile = path.join(dir, 'tokens.csv');
-  fs.writeFileSync(tokenFile, `${lines.join('\n')}\n`);
-
-  const procs: ServiceProcess[] = [];
-  const kubelets: KubeletProcess[] = [];
-  const roots = new Set<string>();
-  let nats: NatsServer | undefined;
-  let admin: GrpcClientset | undefined;
-  const stopAll = async () => {
-    admin?.close();
-    for (const k of kubelets.splice(0)) await k.stop('SIGKILL').catch(() => undefined);
-    for (const r of roots) killAllUnder(r);
-    for (const p of procs.splice(0).reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats?.stop().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+  const cp = await startControlPlane({
+    dirPrefix: 'k8ts-kubelet-it-',
+    users: [...new Set(opts.nodes)].map((n) => ({ name: `system:node:${n}`, groups: ['system:nodes'], file: `kubelet-${n}.token` })),
+    apiserverArgs: opts.apiserverArgs,
+  });
   try {
-    nats = await startNats({ dir: path.join(dir, 'nats') });
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({
-        cmd: process.execPath,
-        args: [STORE_MAIN, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url],
-        readyPattern: /"msg":"ready"/,
-        timeoutMs: 60_000,
-      }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [
-        APISERVER_MAIN,
-        '--listen',
-        '127.0.0.1:0',
-        '--etcd-servers',
-        `127.0.0.1:${storePort}`,
-        '--nats-url',
-        nats.url,
-        '--token-auth-file',
-        tokenFile,
-        '--authorization-mode',
-        'RBAC,Node',
-        ...(opts.apiserverArgs ?? []),
-      ],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
+    const { dir, apiserverAddress } = cp;
+    const admin = connect({ address: apiserverAddress, token: cp.adminToken });
+    const kubelets: KubeletProcess[] = [];
+    const roots = new Set<string>();
+    cp.onStop(async () => {
+      admin.close();
+      for (const k of kubelets.splice(0)) await k.stop('SIGKILL').catch(() => undefined);
+      // Container processes outlive a killed kubelet: kill them before the control plane stops.
+      for (const r of roots) killAllUnder(r);
     });
-    procs.push(api);
-    const m = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs());
-    if (!m) throw new Error(`apiserver did not log its address:\n${api.logs()}`);
-    const apiserverAddress = m[1];
-    admin = connect({ address: apiserverAddress, token: adminToken });
 
     const startKubelet = async (o: KubeletOptions): Promise<KubeletProcess> => {
-      const token = o.adminToken ? adminFile : tokenFiles.get(o.name);
-      if (!token) throw new Error(`no token for node ${o.name}: list it in startCluster({ nodes })`);
+      if (!o.adminToken && !opts.nodes.includes(o.name)) throw new Error(`no token for node ${o.name}: list it in startCluster({ nodes })`);
+      const token = cp.tokenFile(o.adminToken ? 'admin' : `system:node:${o.name}`);
       const root = o.root ?? path.join(dir, `root-${o.name}`);
       roots.add(root);
       const proc = await spawnService({
@@ -186,9 +132,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       return k;
     };
 
-    return { dir, apiserverAddress, admin, startKubelet, stop: stopAll };
+    return { dir, apiserverAddress, admin, startKubelet, stop: () => cp.stop() };
   } catch (err) {
-    await stopAll();
+    await cp.stop().catch(() => undefined);
     throw err;
   }
 }

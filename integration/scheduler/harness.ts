@@ -1,26 +1,20 @@
-// Real processes for the scheduler's integration tests (and bench/scheduler): a nats-server
+// Real processes for the scheduler's integration tests: a nats-server
 // (testkit), the k8ts store on it, an apiserver with token authentication and RBAC, and
 // scheduler processes authenticating as system:kube-scheduler. Objects are written through
 // @k8ts/client as an administrator; there are node objects only, no kubelets.
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
 import { connect } from '@k8ts/client';
 import type { GrpcClientset } from '@k8ts/client';
-import { type NatsServer, type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { APISERVER_MAIN, STORE_MAIN, type ServiceProcess, requireBuilt, spawnService, startControlPlane } from '@k8ts/testkit';
 
 export const REPO = path.resolve(__dirname, '..', '..');
-export const STORE_MAIN = path.join(REPO, 'services', 'store', 'dist', 'main.js');
-export const APISERVER_MAIN = path.join(REPO, 'services', 'apiserver', 'dist', 'main.js');
+export { APISERVER_MAIN, STORE_MAIN };
 export const SCHEDULER_MAIN = path.join(REPO, 'services', 'scheduler', 'dist', 'main.js');
 
 /** Fails with a clear message when the build has not run. */
 export function requireBuild(): void {
-  for (const f of [STORE_MAIN, APISERVER_MAIN, SCHEDULER_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]) {
-    if (!fs.existsSync(f)) throw new Error(`${path.relative(REPO, f)} is missing: run 'npm run build' before the integration tests`);
-  }
+  requireBuilt([STORE_MAIN, APISERVER_MAIN, SCHEDULER_MAIN, path.join(REPO, 'packages', 'client', 'dist', 'index.js')]);
 }
 
 export interface SchedulerProcess {
@@ -46,63 +40,24 @@ export interface ClusterOptions {
   logLevel?: string;
 }
 
-/** nats-server + store + apiserver, each a real process on free ports. */
+/** nats-server + store + apiserver (testkit's startControlPlane), each a real process on free ports. */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   requireBuild();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-scheduler-it-'));
-  const adminToken = crypto.randomBytes(24).toString('base64url');
-  const schedulerToken = crypto.randomBytes(24).toString('base64url');
-  const tokenFile = path.join(dir, 'tokens.csv');
-  fs.writeFileSync(tokenFile, `${adminToken},admin,admin-uid,"system:masters"\n${schedulerToken},system:kube-scheduler,scheduler-uid\n`);
-  const schedulerTokenFile = path.join(dir, 'scheduler.token');
-  fs.writeFileSync(schedulerTokenFile, `${schedulerToken}\n`);
-
-  const procs: ServiceProcess[] = [];
-  let nats: NatsServer | undefined;
-  const schedulers: SchedulerProcess[] = [];
-  const stopAll = async () => {
-    for (const s of schedulers.splice(0)) await s.stop().catch(() => undefined);
-    for (const p of procs.splice(0).reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats?.stop().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+  const cp = await startControlPlane({
+    dirPrefix: 'k8ts-scheduler-it-',
+    users: [{ name: 'system:kube-scheduler', uid: 'scheduler-uid', file: 'scheduler.token' }],
+    apiserverLogLevel: 'info',
+    apiserverArgs: opts.apiserverArgs,
+  });
   try {
-    nats = await startNats({ dir: path.join(dir, 'nats') });
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({
-        cmd: process.execPath,
-        args: [STORE_MAIN, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url],
-        readyPattern: /"msg":"ready"/,
-        timeoutMs: 60_000,
-      }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [
-        APISERVER_MAIN,
-        '--listen',
-        '127.0.0.1:0',
-        '--etcd-servers',
-        `127.0.0.1:${storePort}`,
-        '--nats-url',
-        nats.url,
-        '--token-auth-file',
-        tokenFile,
-        '--authorization-mode',
-        'RBAC,Node',
-        '--log-level',
-        'info',
-        ...(opts.apiserverArgs ?? []),
-      ],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
+    const { apiserverAddress } = cp;
+    const schedulerTokenFile = cp.tokenFile('system:kube-scheduler');
+    const admin = connect({ address: apiserverAddress, token: cp.adminToken });
+    const schedulers: SchedulerProcess[] = [];
+    cp.onStop(async () => {
+      admin.close();
+      for (const s of schedulers.splice(0)) await s.stop().catch(() => undefined);
     });
-    procs.push(api);
-    const m = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs());
-    if (!m) throw new Error(`apiserver did not log its address:\n${api.logs()}`);
-    const apiserverAddress = m[1];
-    const admin = connect({ address: apiserverAddress, token: adminToken });
 
     let n = 0;
     const startScheduler = async (args: string[] = [], identity = `scheduler-${++n}`): Promise<SchedulerProcess> => {
@@ -135,18 +90,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       return s;
     };
 
-    return {
-      dir,
-      apiserverAddress,
-      admin,
-      startScheduler,
-      async stop() {
-        admin.close();
-        await stopAll();
-      },
-    };
+    return { dir: cp.dir, apiserverAddress, admin, startScheduler, stop: () => cp.stop() };
   } catch (err) {
-    await stopAll();
+    await cp.stop().catch(() => undefined);
     throw err;
   }
 }
