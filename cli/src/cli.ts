@@ -22,6 +22,7 @@ import {
 } from './commands/misc';
 import { rolloutChange, rolloutHistoryCommand, rolloutStatusCommand, rolloutUndoCommand } from './commands/rollout';
 import { logsCommand, scaleCommand, waitCommand } from './commands/workloads';
+import { exposeCommand } from './commands/expose';
 import { clusterDataDir, down, startComponents, status, stopComponents } from './cluster/manage';
 import { readyMessage, supervise, up } from './cluster/up';
 import { AlreadyReported, CliError, exitCodeOf, formatError } from './errors';
@@ -184,6 +185,20 @@ export function buildProgram(io: IO): Command {
     .option('--replicas <n>', 'the new number of replicas')
     .option('--current-replicas <n>', 'only if it currently has this many')
     .action(async (resource, opts, cmd) => runner.client(cmd, (s) => scaleCommand(s, resource, opts)));
+
+  program
+    .command('expose')
+    .description('Make a Service for a deployment, replicaset, pod or service (its selector, labels and ports)')
+    .argument('<resource...>', 'deployment/NAME or deployment NAME (also replicaset, pod, service)')
+    .option('--port <port>', 'the Service port (default: the container ports the pods declare)')
+    .option('--target-port <port>', "the pods' port, a number or a container port name (default: the same as --port)")
+    .option('--protocol <protocol>', 'TCP, UDP or SCTP (default: the container port\'s, else TCP)')
+    .option('--name <name>', "the Service's name (default: the exposed object's)")
+    .option('--type <type>', 'ClusterIP (default), NodePort or LoadBalancer')
+    .option('--selector <k=v,...>', "the pods to send traffic to (default: the object's selector, a pod's labels)")
+    .option('--labels <k=v,...>', "the Service's labels (default: the object's)")
+    .option('--session-affinity <affinity>', 'None (default) or ClientIP')
+    .action(async (resource, opts, cmd) => runner.client(cmd, (s) => exposeCommand(s, resource, opts)));
 
   program
     .command('logs')

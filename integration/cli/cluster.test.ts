@@ -169,6 +169,14 @@ test('1. a Deployment of 3 k8ts/echo behind a ClusterIP Service: every pod answe
   expect(podTable.trim().split('\n').slice(1).every((l) => /\s1\/1\s+Running\s+0\s/.test(l))).toBe(true);
   const logs = await ok(c, ['logs', [...names][0], '--tail', '5']);
   expect(logs).toMatch(/echo: GET \/(readyz|healthz|) 200/);
+  // expose makes the same kind of Service from the Deployment itself.
+  expect(await ok(c, ['expose', 'deployment/web', '--name', 'web-exposed', '--port', '80', '--target-port', '8080'])).toBe('service/web-exposed exposed\n');
+  const exposedIP = (await ok(c, ['get', 'svc', 'web-exposed', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  await until('all 3 pods to answer through the exposed Service', async () => {
+    const seen = await answerers(exposedIP);
+    return [...names].every((n) => seen.has(n));
+  }, 30_000);
+  await ok(c, ['delete', 'service', 'web-exposed']);
 }, 240_000);
 
 test('4. a pod that fails its liveness probe is restarted; get shows the restart, describe the events', async () => {
