@@ -33,6 +33,7 @@ const PACKAGES = {
       ['Deployment', 'Deployments', true, true, ['scale']],
     ],
   },
+  batch: { imports: [], kinds: [['Job', 'Jobs', true, true]] },
   coordination: { imports: [], kinds: [['Lease', 'Leases', true, false]] },
   rbac: {
     imports: [],

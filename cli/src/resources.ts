@@ -5,7 +5,7 @@ import type { KindInfo } from '@k8ts/api';
 import { CliError } from './errors';
 
 /** What `get all` lists, as kubectl's "all" category. */
-const ALL = ['pods', 'services', 'deployments', 'replicasets'];
+const ALL = ['pods', 'services', 'deployments', 'replicasets', 'jobs'];
 
 /** The kind for a name kubectl accepts (plural, singular, short, Kind, with .group), or an error. */
 export function resolveKind(name: string): KindInfo {

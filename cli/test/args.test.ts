@@ -20,13 +20,16 @@ describe('resource arguments', () => {
     expect(() => resolveKind('deployments.batch')).toThrow(/doesn't have a resource type "deployments.batch"/);
     expect(kindLabel(resolveKind('deploy'))).toBe('deployment.apps');
     expect(resourceLabel(resolveKind('rs'))).toBe('replicasets.apps');
+    expect(kindLabel(resolveKind('jobs.batch'))).toBe('job.batch');
+    expect(resolveKind('job').resource).toBe('jobs');
+    expect(() => resolveKind('jobs.apps')).toThrow(/doesn't have a resource type "jobs.apps"/);
   });
   test('TYPE, TYPE,TYPE, TYPE NAME..., TYPE/NAME...', () => {
     expect(names(['pods'])).toEqual(['Pod:']);
     expect(names(['pods,svc'])).toEqual(['Pod:', 'Service:']);
     expect(names(['pod', 'a', 'b'])).toEqual(['Pod:a,b']);
     expect(names(['pod/a', 'svc/b', 'po/c'])).toEqual(['Pod:a,c', 'Service:b']);
-    expect(names(['all'])).toEqual(['Pod:', 'Service:', 'Deployment:', 'ReplicaSet:']);
+    expect(names(['all'])).toEqual(['Pod:', 'Service:', 'Deployment:', 'ReplicaSet:', 'Job:']);
     expect(() => parseResourceArgs(['pods', 'pod/a'])).toThrow(/no need to specify a resource type as a separate argument/);
     expect(() => parseResourceArgs(['pods,svc', 'a'])).toThrow(/only one resource type/);
     expect(() => parseResourceArgs([])).toThrow(/you must specify the type of resource/);

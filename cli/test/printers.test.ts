@@ -129,6 +129,55 @@ describe('other kinds', () => {
     expect(tableParts(kind('deploy'), [d], { now: NOW, wide: true }).rows[0].slice(5)).toEqual(['echo', 'k8ts/echo', 'app=web']);
     expect(objectName(kind('deploy'), d)).toBe('deployment.apps/web');
   });
+  test('jobs: status, completions, duration and the wide columns, as kubectl 1.28+', () => {
+    const job = (name: string, spec: Record<string, unknown>, status: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      metadata: { name, creationTimestamp: ago(600), ...extra },
+      spec: {
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u1' } },
+        template: { spec: { containers: [{ name: 'pi', image: 'perl:5.34' }] } },
+        ...spec,
+      },
+      status,
+    });
+    const done = job('pi', { completions: 1, parallelism: 1 }, {
+      succeeded: 1,
+      startTime: ago(600),
+      completionTime: ago(570),
+      conditions: [{ type: 'Complete', status: 'True' }],
+    });
+    const running = job('work', { completions: 5, parallelism: 2 }, { active: 2, succeeded: 3, startTime: ago(150), conditions: [] });
+    const queue = job('queue', { parallelism: 3 }, { active: 3, startTime: ago(60) });
+    const single = job('once', { parallelism: 1 }, {});
+    const failed = job('bad', { completions: 1, parallelism: 1 }, {
+      failed: 7,
+      startTime: ago(100),
+      conditions: [
+        { type: 'FailureTarget', status: 'True' },
+        { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' },
+      ],
+    });
+    const suspended = job('later', { completions: 2, parallelism: 1, suspend: true }, { conditions: [{ type: 'Suspended', status: 'True' }] });
+    const resumed = job('again', { completions: 2, parallelism: 1 }, { startTime: ago(10), conditions: [{ type: 'Suspended', status: 'False' }] });
+    const terminating = job('going', { completions: 1, parallelism: 1 }, { startTime: ago(10) }, { deletionTimestamp: ago(1) });
+    expect(printTable(kind('jobs'), [done, running, queue, single, failed, suspended, resumed, terminating], { now: NOW })).toBe(
+      [
+        'NAME    STATUS        COMPLETIONS   DURATION   AGE',
+        'pi      Complete      1/1           30s        10m',
+        'work    Running       3/5           2m30s      10m',
+        'queue   Running       0/1 of 3      60s        10m',
+        'once    Running       0/1                      10m',
+        'bad     Failed        0/1           100s       10m',
+        'later   Suspended     0/2                      10m',
+        'again   Running       0/2           10s        10m',
+        'going   Terminating   0/1           10s        10m',
+        '',
+      ].join('\n'),
+    );
+    const wide = tableParts(kind('job'), [done], { now: NOW, wide: true });
+    expect(wide.headers).toEqual(['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    expect(wide.rows[0]).toEqual(['pi', 'Complete', '1/1', '30s', '10m', 'pi', 'perl:5.34', 'batch.kubernetes.io/controller-uid=u1']);
+    expect(objectName(kind('jobs'), done)).toBe('job.batch/pi');
+  });
   test('services', () => {
     const svc = {
       metadata: { name: 'web', creationTimestamp: ago(10) },
@@ -213,5 +262,48 @@ describe('describe', () => {
     expect(text).toContain('Last State:     Terminated');
     expect(text).toMatch(/Warning\s+Unhealthy\s+41s \(x3 over 50s\)\s+kubelet\s+Liveness probe failed/);
     expect(text).toMatch(/Normal\s+Killing\s+40s\s+kubelet/);
+  });
+  test('a job: parallelism, completions, times, pod statuses, template and events', () => {
+    const uid = '5a1f0c9e-0000-4000-8000-000000000001';
+    const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': 'pi', 'controller-uid': uid, 'job-name': 'pi' };
+    const job = {
+      metadata: { name: 'pi', namespace: 'default', labels },
+      spec: {
+        parallelism: 1,
+        completions: 1,
+        backoffLimit: 4,
+        completionMode: 'NonIndexed',
+        suspend: false,
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } },
+        template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl:5.34', command: ['perl', '-le', 'print 1'] }] } },
+      },
+      status: { succeeded: 1, active: 0, failed: 0, ready: 0, startTime: '2026-01-10T11:50:00Z', completionTime: '2026-01-10T11:50:45Z', conditions: [{ type: 'Complete', status: 'True' }] },
+    };
+    const events = [{ type: 'Normal', reason: 'SuccessfulCreate', message: 'Created pod: pi-x7k2p', lastTimestamp: ago(600), source: { component: 'job-controller' } }];
+    const text = describeObject(kind('job'), job, {}, {}, events, NOW);
+    const lines = text.split('\n');
+    expect(lines.slice(0, 4)).toEqual(['Name:             pi', 'Namespace:        default', `Selector:         batch.kubernetes.io/controller-uid=${uid}`, `Labels:           batch.kubernetes.io/controller-uid=${uid}`]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'Parallelism:      1',
+        'Completions:      1',
+        'Completion Mode:  NonIndexed',
+        'Suspend:          false',
+        'Backoff Limit:    4',
+        'Start Time:       Sat, 10 Jan 2026 11:50:00 +0000',
+        'Completed At:     Sat, 10 Jan 2026 11:50:45 +0000',
+        'Duration:         45s',
+        'Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed',
+        'Pod Template:',
+      ]),
+    );
+    expect(text).toMatch(/Normal\s+SuccessfulCreate\s+10m\s+job-controller\s+Created pod: pi-x7k2p/);
+    // A work queue that has not started: completions unset, no times, no ready count.
+    const queue = { ...job, spec: { ...job.spec, completions: undefined, parallelism: 3 }, status: { active: 3 } };
+    const q = describeObject(kind('job'), queue, {}, {}, undefined, NOW);
+    expect(q).toContain('Completions:      <unset>');
+    expect(q).toContain('Pods Statuses:    3 Active / 0 Succeeded / 0 Failed');
+    expect(q).not.toContain('Start Time');
+    expect(q).not.toContain('Duration');
   });
 });

@@ -176,6 +176,52 @@ describe('validation', () => {
   });
 });
 
+describe('jobs', () => {
+  it('creates a Job with its defaults and a selector generated from its uid; refuses restartPolicy Always with the field path', async () => {
+    const jobs = client('Job');
+    const input = {
+      metadata: { name: 'pi', namespace: 'crud' },
+      spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'pi', image: 'k8ts/echo' }] } } },
+    };
+    const created = (await call(jobs, 'createJob', { job: input }, T)).job;
+    const uid = created.metadata.uid;
+    const { job } = await call(jobs, 'getJob', { namespace: 'crud', name: 'pi' }, T);
+    expect(job.metadata.uid).toBe(uid);
+    expect(job.apiVersion).toBe('batch/v1');
+    expect(job.spec).toMatchObject({ parallelism: 1, completions: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, manualSelector: false });
+    expect(job.spec.selector.matchLabels).toEqual({ 'batch.kubernetes.io/controller-uid': uid });
+    expect(job.spec.template.metadata.labels).toEqual({
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': 'pi',
+      'controller-uid': uid,
+      'job-name': 'pi',
+    });
+    expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
+    expect(job.status).toMatchObject({ active: 0, succeeded: 0, failed: 0 });
+    const stored = JSON.parse(await etcdctl(store, ['get', '/kubernetes.io/jobs/crud/pi', '--print-value-only']));
+    expect(stored).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', spec: { selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } } } });
+
+    // A work queue: parallelism only, completions stays unset.
+    const queue = { ...input, metadata: { name: 'queue', namespace: 'crud' }, spec: { ...input.spec, parallelism: 3 } };
+    const q = (await call(jobs, 'createJob', { job: queue }, T)).job;
+    expect(q.spec.parallelism).toBe(3);
+    expect(q.spec.completions).toBeUndefined();
+
+    const always = { metadata: { name: 'always', namespace: 'crud' }, spec: { template: { spec: { restartPolicy: 'Always', containers: [{ name: 'pi', image: 'k8ts/echo' }] } } } };
+    const err = await expectCode(call(jobs, 'createJob', { job: always }, T), grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toContain('Job "always" is invalid');
+    expect(err.details).toContain('spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"');
+    const cause = statusOf(err)!.details!.causes!.find((c) => c.field === 'spec.template.spec.restartPolicy');
+    expect(cause).toMatchObject({ reason: 'FieldValueNotSupported' });
+
+    // The template and completions cannot change; parallelism can.
+    const scaled = (await call(jobs, 'updateJob', { job: { ...job, spec: { ...job.spec, parallelism: 2 } } }, T)).job;
+    expect(scaled.spec.parallelism).toBe(2);
+    const err2 = await expectCode(call(jobs, 'updateJob', { job: { ...scaled, spec: { ...scaled.spec, completions: 2 } } }, T), grpc.status.INVALID_ARGUMENT);
+    expect(err2.details).toContain('spec.completions: Invalid value: 2: field is immutable');
+  });
+});
+
 describe('status, generation and subresources', () => {
   it('Update ignores status, UpdateStatus ignores spec, generation follows the spec', async () => {
     const rss = client('ReplicaSet');

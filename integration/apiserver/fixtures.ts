@@ -97,6 +97,8 @@ export function sample(k: KindInfo, name: string, ns: string): any {
     case 'ReplicaSet':
     case 'Deployment':
       return { metadata, spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: template({ app: name }) } };
+    case 'Job':
+      return { metadata, spec: { completions: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'app', image: 'k8ts/echo' }] } } } };
     case 'Lease':
       return { metadata, spec: { holderIdentity: 'me', leaseDurationSeconds: 15 } };
     case 'Role':

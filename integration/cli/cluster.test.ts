@@ -327,6 +327,52 @@ test('3. a stopped kubelet: its node turns NotReady, its pods come back on the o
   await until(`${node} Ready again`, async () => (await ok(c, ['get', 'node', node, '--no-headers'])).split(/\s+/)[1] === 'Ready', 60_000);
 }, 300_000);
 
+const JOBS = `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: count}
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: node
+        args: ["-e", "console.log('counted')"]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: doomed}
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: node
+        args: ["-e", "process.exit(3)"]
+`;
+
+test('8. Jobs: one runs its 3 completions, one fails past its backoff limit; deleting them takes their pods', async () => {
+  expect(await ok(c, ['apply', '-f', '-'], { input: JOBS })).toBe('job.batch/count created\njob.batch/doomed created\n');
+  expect(await ok(c, ['wait', '--for=condition=complete', 'job/count', '--timeout', '90s'], { timeoutMs: 100_000 })).toBe('job.batch/count condition met\n');
+  expect(await ok(c, ['get', 'jobs', 'count'])).toMatch(/^count\s+Complete\s+3\/3\s/m);
+  const done = await json(c, ['get', 'pods', '-l', 'batch.kubernetes.io/job-name=count', '-o', 'json']);
+  expect(done.items.map((p: any) => p.status.phase)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+  expect(await ok(c, ['logs', done.items[0].metadata.name])).toBe('counted\n');
+  // Two failures (the first pod and its one retry after a 10 s back-off) exceed backoffLimit 1.
+  expect(await ok(c, ['wait', '--for=condition=failed', 'job/doomed', '--timeout', '90s'], { timeoutMs: 100_000 })).toBe('job.batch/doomed condition met\n');
+  const doomed = await json(c, ['get', 'job', 'doomed', '-o', 'json']);
+  expect(doomed.status.failed).toBe(2);
+  expect(doomed.status.conditions.find((x: any) => x.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+  expect(await ok(c, ['describe', 'job', 'doomed'])).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 0 Succeeded \/ 2 Failed/);
+  await ok(c, ['delete', 'job', 'count', 'doomed', '--wait'], { timeoutMs: 70_000 });
+  await until('the jobs\' pods to be collected', async () => (await pods(c, 'batch.kubernetes.io/job-name')).length === 0, 60_000);
+}, 240_000);
+
 test('7. down, then up on the same data dir: the Deployment and the Service are still there and answering', async () => {
   const down = await k8ts(c, ['down', '--data-dir', c.dataDir], { timeoutMs: 60_000 });
   expect(down.code).toBe(0);

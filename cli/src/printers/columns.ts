@@ -1,6 +1,6 @@
 // The columns of `get` per kind, as kubectl's printers define them (pods: NAME READY STATUS
 // RESTARTS AGE, + IP NODE NOMINATED NODE READINESS GATES with -o wide, and so on).
-import { age } from './table';
+import { age, humanDuration } from './table';
 
 type Obj = Record<string, any>;
 
@@ -117,6 +117,39 @@ export function podSummary(pod: Obj, now: number = Date.now()): { ready: string;
   return { ready: `${readyCount}/${total}`, status: reason, restarts: restartText };
 }
 
+/** Whether an object has a condition of this type with status True. */
+function hasCondition(obj: Obj, type: string): boolean {
+  return ((obj.status?.conditions ?? []) as Obj[]).some((c) => c.type === type && c.status === 'True');
+}
+
+/** A job's STATUS as kubectl 1.28+ prints it: Complete, Failed, Terminating, Suspended, ..., Running. */
+export function jobStatus(job: Obj): string {
+  if (hasCondition(job, 'Complete')) return 'Complete';
+  if (hasCondition(job, 'Failed')) return 'Failed';
+  if (job.metadata?.deletionTimestamp) return 'Terminating';
+  if (hasCondition(job, 'Suspended')) return 'Suspended';
+  if (hasCondition(job, 'FailureTarget')) return 'FailureTarget';
+  if (hasCondition(job, 'SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
+/** A job's COMPLETIONS: succeeded/completions, or succeeded/1 (of parallelism) for a work queue. */
+export function jobCompletions(job: Obj): string {
+  const succeeded = Number(job.status?.succeeded ?? 0);
+  const completions = job.spec?.completions;
+  if (completions !== undefined && completions !== null) return `${succeeded}/${completions}`;
+  const parallelism = Number(job.spec?.parallelism ?? 0);
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** A job's DURATION: start to completion, or start to now while it runs; empty before it starts. */
+export function jobDuration(job: Obj, now: number = Date.now()): string {
+  const start = Date.parse(job.status?.startTime ?? '');
+  if (Number.isNaN(start)) return '';
+  const end = Date.parse(job.status?.completionTime ?? '');
+  return humanDuration((Number.isNaN(end) ? now : end) - start);
+}
+
 /** A node's STATUS: Ready, NotReady or Unknown, plus SchedulingDisabled. */
 export function nodeStatus(node: Obj): string {
   const ready = ((node.status?.conditions ?? []) as Obj[]).find((c) => c.type === 'Ready');
@@ -225,6 +258,16 @@ export const COLUMNS: Record<string, Columns> = {
     },
     wideRow(rs) {
       return [...containersAndImages(rs.spec?.template), selectorString(rs.spec?.selector)];
+    },
+  },
+  Job: {
+    headers: ['STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],
+    wide: ['CONTAINERS', 'IMAGES', 'SELECTOR'],
+    row(job, now) {
+      return [jobStatus(job), jobCompletions(job), jobDuration(job, now), created(job, now)];
+    },
+    wideRow(job) {
+      return [...containersAndImages(job.spec?.template), selectorString(job.spec?.selector)];
     },
   },
   Service: {

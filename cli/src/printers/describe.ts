@@ -1,10 +1,10 @@
 // describe: kubectl-like text for one object, with its events. Pods, Deployments,
-// ReplicaSets, Services, Nodes, Namespaces and Endpoints have their own layouts; other kinds
+// ReplicaSets, Jobs, Services, Nodes, Namespaces and Endpoints have their own layouts; other kinds
 // show their metadata and then their fields.
 import type { KindInfo } from '@k8ts/api';
 import { toYaml } from './output';
 import { eventTime, formatEndpoints, intOrString, nodeStatus, podSummary } from './columns';
-import { age, formatTable } from './table';
+import { age, formatTable, humanDuration } from './table';
 
 type Obj = Record<string, any>;
 
@@ -297,6 +297,32 @@ function describeDeployment(w: DescribeWriter, d: Obj, kind: KindInfo, related: 
   w.kv(0, 'NewReplicaSet', current ? rsText(current) : '<none>');
 }
 
+function describeJob(w: DescribeWriter, job: Obj, kind: KindInfo): void {
+  const md = (job.metadata ?? {}) as Obj;
+  const spec = (job.spec ?? {}) as Obj;
+  const st = (job.status ?? {}) as Obj;
+  const set = (v: unknown) => v !== undefined && v !== null;
+  metaHeader(w, job, kind);
+  w.kv(0, 'Selector', selectorText(spec.selector));
+  w.kv(0, 'Labels', mapLines(md.labels));
+  w.kv(0, 'Annotations', annotations(md.annotations));
+  const owner = controlledBy(job);
+  if (owner) w.kv(0, 'Controlled By', owner);
+  if (set(spec.parallelism)) w.kv(0, 'Parallelism', String(spec.parallelism));
+  w.kv(0, 'Completions', set(spec.completions) ? String(spec.completions) : '<unset>');
+  if (set(spec.completionMode)) w.kv(0, 'Completion Mode', String(spec.completionMode));
+  if (set(spec.suspend)) w.kv(0, 'Suspend', String(spec.suspend));
+  if (set(spec.backoffLimit)) w.kv(0, 'Backoff Limit', String(spec.backoffLimit));
+  if (set(spec.ttlSecondsAfterFinished)) w.kv(0, 'TTL Seconds After Finished', String(spec.ttlSecondsAfterFinished));
+  if (st.startTime) w.kv(0, 'Start Time', describeTime(st.startTime));
+  if (st.completionTime) w.kv(0, 'Completed At', describeTime(st.completionTime));
+  if (st.startTime && st.completionTime) w.kv(0, 'Duration', humanDuration(Date.parse(st.completionTime) - Date.parse(st.startTime)));
+  if (set(spec.activeDeadlineSeconds)) w.kv(0, 'Active Deadline Seconds', `${spec.activeDeadlineSeconds}s`);
+  const counts = `${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`;
+  w.kv(0, 'Pods Statuses', set(st.ready) ? `${st.active ?? 0} Active (${st.ready} Ready) / ${counts}` : `${st.active ?? 0} Active / ${counts}`);
+  templateLines(w, 0, spec.template);
+}
+
 export function stripHash(template: Obj | undefined): Obj | undefined {
   if (!template) return template;
   const copy = JSON.parse(JSON.stringify(template)) as Obj;
@@ -470,6 +496,9 @@ export function describeObject(kind: KindInfo, obj: Obj, json: Obj, related: Rel
       break;
     case 'ReplicaSet':
       describeReplicaSet(w, obj, kind, related);
+      break;
+    case 'Job':
+      describeJob(w, obj, kind);
       break;
     case 'Service':
       describeService(w, obj, kind, related);

@@ -52,6 +52,7 @@ export const KINDS: readonly KindInfo[] = [
   k('', 'Event', 'events', true, ['ev']),
   k('apps', 'ReplicaSet', 'replicasets', true, ['rs']),
   k('apps', 'Deployment', 'deployments', true, ['deploy']),
+  k('batch', 'Job', 'jobs', true),
   k('coordination.k8s.io', 'Lease', 'leases', true),
   k('rbac.authorization.k8s.io', 'Role', 'roles', true),
   k('rbac.authorization.k8s.io', 'ClusterRole', 'clusterroles', false),

@@ -63,6 +63,37 @@ describe('Kubernetes manifests load into the generated types and serialize back 
     expect(json).toEqual(expected);
   });
 
+  test('a Job with its generated selector, defaults, deadline, TTL and status', () => {
+    const { m, decoded, json, expected } = roundTrip('job.yaml');
+    expect(m.kind.typeName).toBe('k8ts.batch.v1.Job');
+    expect(m.kind).toMatchObject({ group: 'batch', apiVersion: 'batch/v1', resource: 'jobs', namespaced: true });
+    expect(decoded.spec).toMatchObject({ parallelism: 2, completions: 4, activeDeadlineSeconds: 600, backoffLimit: 0, ttlSecondsAfterFinished: 100, completionMode: 'NonIndexed' });
+    expect(decoded.spec.manualSelector).toBe(false); // optional fields set to their zero value stay set
+    expect(decoded.spec.suspend).toBe(false);
+    expect(decoded.status.ready).toBe(0);
+    expect(Date.parse(decoded.status.completionTime)).toBe(Date.parse('2026-01-10T11:50:45Z'));
+    expect(Date.parse(decoded.status.conditions[0].lastProbeTime)).toBe(Date.parse('2026-01-10T11:50:45Z'));
+    expect(json).toEqual(expected);
+    // The Kubernetes JSON names, not the proto ones.
+    expect(Object.keys((json as any).spec)).toEqual(
+      expect.arrayContaining(['activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'completionMode', 'manualSelector']),
+    );
+    expect(Object.keys((json as any).status)).toEqual(expect.arrayContaining(['startTime', 'completionTime']));
+  });
+
+  test('a Job with unset optional fields leaves them unset', () => {
+    const text = 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: q}\nspec:\n  parallelism: 3\n  template:\n    spec:\n      restartPolicy: OnFailure\n      containers: [{name: w, image: busybox}]\n';
+    const [m] = parseManifests(text);
+    const fns = messageFns(m.kind.typeName);
+    const decoded = fns.decode(fns.encode(m.object).finish());
+    expect(decoded.spec.completions).toBeUndefined();
+    expect(decoded.spec.backoffLimit).toBeUndefined();
+    expect((toK8sJson(m.kind.typeName, decoded) as any).spec).toEqual({
+      parallelism: 3,
+      template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'w', image: 'busybox' }] } },
+    });
+  });
+
   test('replicas: 0 survives the round trip (presence is kept for optional fields)', () => {
     const text = read('deployment.yaml').replace('replicas: 3', 'replicas: 0');
     const [m] = parseManifests(text);

@@ -3,7 +3,7 @@
 // clientset and the in-memory fake are built from this table, so they offer the same
 // methods for the same kinds.
 import type * as grpc from '@grpc/grpc-js';
-import { KINDS, appsv1, coordinationv1, corev1, rbacv1 } from '@k8ts/api';
+import { KINDS, appsv1, batchv1, coordinationv1, corev1, rbacv1 } from '@k8ts/api';
 import type { KindInfo } from '@k8ts/api';
 import type { KubeObject } from './objects';
 import type { Stream, Watch } from './watch';
@@ -153,6 +153,7 @@ export interface Clientset {
   events: ResourceClient<corev1.Event>;
   replicaSets: ScalableResourceClient<appsv1.ReplicaSet>;
   deployments: ScalableResourceClient<appsv1.Deployment>;
+  jobs: StatusResourceClient<batchv1.Job>;
   leases: ResourceClient<coordinationv1.Lease>;
   roles: ResourceClient<rbacv1.Role>;
   clusterRoles: ResourceClient<rbacv1.ClusterRole>;
@@ -213,6 +214,7 @@ const MEMBERS: Record<ResourceMember, [string, Record<string, unknown>]> = {
   events: ['Event', corev1],
   replicaSets: ['ReplicaSet', appsv1],
   deployments: ['Deployment', appsv1],
+  jobs: ['Job', batchv1],
   leases: ['Lease', coordinationv1],
   roles: ['Role', rbacv1],
   clusterRoles: ['ClusterRole', rbacv1],

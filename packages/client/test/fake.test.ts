@@ -2,7 +2,7 @@
 // on it: versions and conflicts, status kept apart from spec, selectors, watches that
 // replay from a version, Gone after compaction, paging, subresources, reactors.
 import * as grpc from '@grpc/grpc-js';
-import type { appsv1, corev1 } from '@k8ts/api';
+import type { appsv1, batchv1, corev1 } from '@k8ts/api';
 import { ApiError, createFakeClientset, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, settle } from '../src';
 import type { WatchEvent } from '../src';
 
@@ -109,6 +109,18 @@ describe('fake clientset', () => {
       }
     })().catch((e) => e);
     expect(isGone(err)).toBe(true);
+  });
+
+  test('jobs: a typed client with the status subresource, reachable by kind name and through informers', async () => {
+    const cs = createFakeClientset();
+    const job: batchv1.Job = { metadata: { namespace: 'default', name: 'pi' }, spec: { parallelism: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } } };
+    const created = await cs.jobs.create(job);
+    expect(created.kind).toBe('Job');
+    expect(cs.jobs.kind).toMatchObject({ group: 'batch', resource: 'jobs', namespaced: true });
+    const st = await cs.jobs.updateStatus({ ...created, status: { active: 1, succeeded: 0, failed: 0, conditions: [] } });
+    expect(st.status?.active).toBe(1);
+    expect(cs.forKind('jobs').kind.kind).toBe('Job');
+    expect((await cs.jobs.list({ namespace: 'default' })).items.map((j) => j.metadata?.name)).toEqual(['pi']);
   });
 
   test('bind, scale and logs', async () => {

@@ -19,6 +19,7 @@ const CMS = K('v1', 'ConfigMap');
 const NS = K('v1', 'Namespace');
 const SVCS = K('v1', 'Service');
 const DEPLOY = K('apps/v1', 'Deployment');
+const JOBS = K('batch/v1', 'Job');
 
 async function newRegistry(kv: MemoryKV, ports = '30000-30002'): Promise<{ registry: Registry; hub: CacheHub }> {
   const hub = new CacheHub(kv, kv.feed(), logger, { maxEvents: 1000, historyMs: 60_000 });
@@ -106,6 +107,36 @@ describe('Registry', () => {
     expect(await registry.read(PODS, 'default', 'web')).toBeUndefined();
     expect(await code(registry.delete(PODS, 'default', 'web'))).toBe(grpc.status.NOT_FOUND);
     expect(await code(registry.delete(CMS, 'default', 'x', { propagationPolicy: 'Sideways' }))).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('jobs: the selector and pod labels use the uid the registry assigns; status changes only through UpdateStatus', async () => {
+    const input = {
+      metadata: { generateName: 'pi-', namespace: 'default', uid: 'client-chosen' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } },
+      status: { succeeded: 9 },
+    };
+    const j = await registry.create(JOBS, input);
+    const uid = j.metadata!.uid!;
+    const name = j.metadata!.name!;
+    expect(uid).not.toBe('client-chosen');
+    expect(name).toMatch(/^pi-[a-z0-9]{5}$/);
+    expect(j.spec.selector.matchLabels).toEqual({ 'batch.kubernetes.io/controller-uid': uid });
+    expect(j.spec.template.metadata.labels).toEqual({ 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name });
+    expect(j.status).toMatchObject({ succeeded: 0, active: 0, failed: 0 });
+    const stored = JSON.parse((await kv.range(`/kubernetes.io/jobs/default/${name}`)).kvs[0].value.toString());
+    expect(stored.spec.selector.matchLabels['batch.kubernetes.io/controller-uid']).toBe(uid);
+    // Update: parallelism may change, status is kept; completions may not change.
+    const u = await registry.update(JOBS, { ...j, spec: { ...j.spec, parallelism: 2 }, status: { succeeded: 5 } });
+    expect(u.spec.parallelism).toBe(2);
+    expect(u.status.succeeded).toBe(0);
+    expect(u.metadata!.generation).toBe(2);
+    const err = await registry.update(JOBS, { ...u, spec: { ...u.spec, completions: 3 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.message).toContain('spec.completions: Invalid value: 3: field is immutable');
+    const s = await registry.updateStatus(JOBS, { ...u, status: { ...u.status, active: 1, startTime: '2026-01-10T12:00:00Z' } });
+    expect(s.status).toMatchObject({ active: 1, startTime: '2026-01-10T12:00:00Z' });
+    expect(s.metadata!.generation).toBe(2);
   });
 
   it('bumps the generation through the scale subresource', async () => {

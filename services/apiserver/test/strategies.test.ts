@@ -1,4 +1,4 @@
-import type { appsv1, corev1 } from '@k8ts/api';
+import type { appsv1, batchv1, corev1 } from '@k8ts/api';
 import { makeAllocators, PortRange, ServiceIPRange } from '../src/allocator/ranges';
 import { strategyFor } from '../src/strategies';
 import { defaultPullPolicy, qosClass } from '../src/strategies/podspec';
@@ -201,6 +201,144 @@ describe('deployments and replicasets', () => {
     const next = dep({ selector: { matchLabels: { app: 'web', x: 'y' } } });
     (next.spec.template.metadata as { labels: Record<string, string> }).labels = { app: 'web', x: 'y' };
     expect(updateErrors(deployments, next, old)).toEqual(['spec.selector: Invalid value: {"matchLabels":{"app":"web","x":"y"}}: field is immutable']);
+  });
+});
+
+describe('jobs', () => {
+  const jobs = strategyFor('jobs');
+  const UID = '5a1f0c9e-7d1b-4c53-9a0e-0f3c2b1d4e5f';
+  const job = (spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => ({
+    metadata: { name: 'pi', namespace: 'default', uid: UID, ...meta },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } }, ...spec },
+  });
+  const generated = {
+    'batch.kubernetes.io/controller-uid': UID,
+    'batch.kubernetes.io/job-name': 'pi',
+    'controller-uid': UID,
+    'job-name': 'pi',
+  };
+
+  it('defaults parallelism, completions, backoffLimit, mode, suspend; generates the selector and pod labels', () => {
+    const j = defaulted(jobs, job()) as batchv1.Job;
+    expect(j.spec).toMatchObject({ parallelism: 1, completions: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, manualSelector: false });
+    expect(j.spec!.selector!.matchLabels).toEqual({ 'batch.kubernetes.io/controller-uid': UID });
+    expect(j.spec!.template!.metadata!.labels).toEqual(generated);
+    // A job without labels of its own takes the template's, as in Kubernetes.
+    expect(j.metadata!.labels).toEqual(generated);
+    expect(j.spec!.template!.spec!.restartPolicy).toBe('Never');
+    expect(j.spec!.template!.spec!.dnsPolicy).toBe('ClusterFirst');
+    expect(j.status).toEqual({ conditions: [], active: 0, succeeded: 0, failed: 0, completedIndexes: '' });
+    expect(createErrors(jobs, job())).toEqual([]);
+  });
+
+  it('keeps a work queue a work queue, and the labels the client set', () => {
+    const q = defaulted(jobs, job({ parallelism: 3, template: { metadata: { labels: { app: 'q' } }, spec: { restartPolicy: 'OnFailure', containers: [{ name: 'w', image: 'busybox' }] } } })) as batchv1.Job;
+    expect(q.spec!.parallelism).toBe(3);
+    expect(q.spec!.completions).toBeUndefined();
+    expect(q.spec!.template!.metadata!.labels).toEqual({ app: 'q', ...generated });
+    expect(q.metadata!.labels).toEqual({ app: 'q' });
+    const c = defaulted(jobs, job({ completions: 5 })) as batchv1.Job;
+    expect([c.spec!.completions, c.spec!.parallelism]).toEqual([5, 1]);
+    const own = defaulted(jobs, job({}, { labels: { team: 'a' } })) as batchv1.Job;
+    expect(own.metadata!.labels).toEqual({ team: 'a' });
+  });
+
+  it('takes a manual selector as given', () => {
+    const manual = job({ manualSelector: true, selector: { matchLabels: { app: 'm' } }, template: { metadata: { labels: { app: 'm' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'a', image: 'b' }] } } });
+    const j = defaulted(jobs, manual) as batchv1.Job;
+    expect(j.spec!.selector!.matchLabels).toEqual({ app: 'm' });
+    expect(j.spec!.template!.metadata!.labels).toEqual({ app: 'm' });
+    expect(createErrors(jobs, manual)).toEqual([]);
+    expect(createErrors(jobs, { ...manual, spec: { ...manual.spec, selector: undefined } })).toEqual(['spec.selector: Required value']);
+  });
+
+  it('reports every invalid field with its path', () => {
+    const bad = job({
+      parallelism: -1,
+      completions: -2,
+      activeDeadlineSeconds: 0,
+      backoffLimit: -3,
+      ttlSecondsAfterFinished: -4,
+      completionMode: 'Sometimes',
+      template: { spec: { restartPolicy: 'Always', containers: [{ name: 'pi', image: '' }] } },
+    });
+    expect(createErrors(jobs, bad)).toEqual([
+      'spec.parallelism: Invalid value: -1: must be greater than or equal to 0',
+      'spec.completions: Invalid value: -2: must be greater than or equal to 0',
+      'spec.activeDeadlineSeconds: Invalid value: 0: must be greater than 0',
+      'spec.backoffLimit: Invalid value: -3: must be greater than or equal to 0',
+      'spec.ttlSecondsAfterFinished: Invalid value: -4: must be greater than or equal to 0',
+      'spec.completionMode: Unsupported value: "Sometimes": supported values: "NonIndexed", "Indexed"',
+      'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
+    ]);
+    // An unset restart policy defaults to Always, which a job refuses.
+    const unset = job({ template: { spec: { containers: [{ name: 'pi', image: 'perl' }] } } });
+    expect(createErrors(jobs, unset)).toEqual(['spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"']);
+    expect(createErrors(jobs, job({ completionMode: 'Indexed' }))).toEqual([
+      'spec.completionMode: Unsupported value: "Indexed": supported values: "NonIndexed" (Indexed jobs are not supported by k8ts)',
+    ]);
+    expect(createErrors(jobs, { metadata: { name: 'pi', namespace: 'default', uid: UID } })).toEqual(['spec.template.spec: Required value']);
+    expect(errorFields(jobs, job({ template: { spec: { restartPolicy: 'Never', containers: [] } } }))).toEqual(['spec.template.spec.containers']);
+  });
+
+  it('checks the generated selector and labels, and that the selector matches the template', () => {
+    // Labels naming another job, and a selector that is not the generated one.
+    const wrong = job({
+      selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'other' } },
+      template: { metadata: { labels: { 'job-name': 'other' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } },
+    });
+    // The client's label first, then the generated ones it did not set.
+    const labels = {
+      'job-name': 'other',
+      'batch.kubernetes.io/job-name': 'pi',
+      'controller-uid': UID,
+      'batch.kubernetes.io/controller-uid': UID,
+    };
+    expect(createErrors(jobs, wrong)).toEqual([
+      `spec.template.metadata.labels[job-name]: Invalid value: ${JSON.stringify(labels)}: must be 'pi'`,
+      'spec.selector: Invalid value: {"matchLabels":{"batch.kubernetes.io/controller-uid":"other"}}: `selector` not auto-generated',
+      `spec.template.metadata.labels: Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``,
+    ]);
+    const manual = job({ manualSelector: true, selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'a', image: 'b' }] } } });
+    expect(createErrors(jobs, manual)).toEqual(['spec.template.metadata.labels: Invalid value: {"app":"b"}: `selector` does not match template `labels`']);
+  });
+
+  it('keeps selector, template, completions and completion mode immutable; parallelism may change', () => {
+    const old = defaulted(jobs, job({ completions: 3, parallelism: 1 })) as batchv1.Job;
+    const same = structuredClone(old);
+    same.spec!.parallelism = 2;
+    same.spec!.suspend = true;
+    same.spec!.activeDeadlineSeconds = 60;
+    expect(updateErrors(jobs, same, old)).toEqual([]);
+    const next = structuredClone(old);
+    next.spec!.completions = 4;
+    next.spec!.template!.spec!.containers![0].image = 'perl:2';
+    expect(updateErrors(jobs, next, old)).toEqual([
+      'spec.completions: Invalid value: 4: field is immutable',
+      expect.stringMatching(/^spec\.template: Invalid value: \{.*"image":"perl:2".*\}: field is immutable$/),
+    ]);
+    const sel = structuredClone(old);
+    sel.spec!.selector = { matchLabels: { ...old.spec!.selector!.matchLabels, 'job-name': 'pi' }, matchExpressions: [] };
+    const shown = `{"matchLabels":{"batch.kubernetes.io/controller-uid":"${UID}","job-name":"pi"},"matchExpressions":[]}`;
+    expect(updateErrors(jobs, sel, old)).toEqual([
+      `spec.selector: Invalid value: ${shown}: \`selector\` not auto-generated`,
+      `spec.selector: Invalid value: ${shown}: field is immutable`,
+    ]);
+  });
+
+  it('status counts are non-negative and conditions unique', () => {
+    const old = defaulted(jobs, job()) as batchv1.Job;
+    const errs = new ErrorList();
+    const next = structuredClone(old);
+    next.status = { ...next.status!, active: -1, ready: -2, conditions: [{ type: 'Complete', status: 'True' } as batchv1.JobCondition, { type: 'Complete', status: 'Maybe' } as batchv1.JobCondition] };
+    jobs.validateStatusUpdate!(next, old, errs);
+    expect(errs.errors.map((e) => `${e.field}: ${e.message}`)).toEqual([
+      'status.active: Invalid value: -1: must be greater than or equal to 0',
+      'status.ready: Invalid value: -2: must be greater than or equal to 0',
+      'status.conditions[1].type: Duplicate value: "Complete"',
+      'status.conditions[1].status: Unsupported value: "Maybe": supported values: "True", "False", "Unknown"',
+    ]);
+    expect(jobs.fields!({ ...old, status: { ...old.status!, succeeded: 2 } })).toEqual({ 'status.successful': '2' });
   });
 });
 

@@ -13,7 +13,7 @@ export const controllerManagerFlags: FlagSpec[] = [
     name: 'controllers',
     type: 'list',
     default: ['*'],
-    description: "Controllers to run: '*' for all, 'name' to add one, '-name' to leave one out (replicaset, deployment, endpoints, nodelifecycle, podgc, nodeipam, namespace, serviceaccount, token, garbagecollector).",
+    description: "Controllers to run: '*' for all, 'name' to add one, '-name' to leave one out (replicaset, job, deployment, endpoints, nodelifecycle, podgc, nodeipam, namespace, serviceaccount, token, garbagecollector).",
   },
   { name: 'leader-elect', type: 'bool', default: true, description: 'Run the controllers only while holding the leader lease (several instances: one active, the rest on standby).' },
   { name: 'leader-elect-lease-duration', type: 'duration', default: '15s', min: 1000, description: 'How long a leader lease is valid after its last renewal.' },
@@ -23,6 +23,7 @@ export const controllerManagerFlags: FlagSpec[] = [
   { name: 'leader-elect-resource-name', type: 'string', default: 'kube-controller-manager', description: 'Name of the leader lease.' },
   { name: 'concurrent-replicaset-syncs', type: 'int', default: 5, min: 1, description: 'ReplicaSets reconciled at once.' },
   { name: 'concurrent-deployment-syncs', type: 'int', default: 5, min: 1, description: 'Deployments reconciled at once.' },
+  { name: 'concurrent-job-syncs', type: 'int', default: 5, min: 1, description: 'Jobs reconciled at once.' },
   { name: 'concurrent-endpoint-syncs', type: 'int', default: 5, min: 1, description: 'Services whose Endpoints are reconciled at once.' },
   { name: 'concurrent-namespace-syncs', type: 'int', default: 10, min: 1, description: 'Namespaces deleted at once.' },
   { name: 'concurrent-serviceaccount-syncs', type: 'int', default: 5, min: 1, description: 'Namespaces given their service accounts at once.' },
@@ -64,6 +65,7 @@ export interface ControllerManagerConfig {
   leaderElectResourceName: string;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentJobSyncs: number;
   concurrentEndpointSyncs: number;
   concurrentNamespaceSyncs: number;
   concurrentServiceaccountSyncs: number;
@@ -92,6 +94,7 @@ const ALIASES: Record<string, string> = {
   'endpoints-controller': 'endpoints',
   'replicaset-controller': 'replicaset',
   'deployment-controller': 'deployment',
+  'job-controller': 'job',
   'node-lifecycle-controller': 'nodelifecycle',
   'pod-garbage-collector-controller': 'podgc',
   'node-ipam-controller': 'nodeipam',

@@ -67,6 +67,7 @@ export function settingsFromConfig(config: ControllerManagerConfig): ControllerS
   return {
     concurrentReplicasetSyncs: config.concurrentReplicasetSyncs,
     concurrentDeploymentSyncs: config.concurrentDeploymentSyncs,
+    concurrentJobSyncs: config.concurrentJobSyncs,
     concurrentEndpointSyncs: config.concurrentEndpointSyncs,
     concurrentNamespaceSyncs: config.concurrentNamespaceSyncs,
     concurrentServiceaccountSyncs: config.concurrentServiceaccountSyncs,

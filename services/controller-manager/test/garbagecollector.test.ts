@@ -115,12 +115,12 @@ describe('garbage collector', () => {
   });
 
   test('owners of kinds k8ts does not serve are left alone', async () => {
-    const p = pod('job-pod', 'batch');
-    p.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'uid-j', controller: true }];
+    const p = pod('set-pod', 'db');
+    p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 's', uid: 'uid-s', controller: true }];
     const h = await gc([p]);
     await h.clock.advance(5000);
     await h.settle();
-    expect(names(h, 'pods')).toEqual(['job-pod']);
+    expect(names(h, 'pods')).toEqual(['set-pod']);
     await h.stop();
   });
 });

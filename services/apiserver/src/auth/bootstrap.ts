@@ -26,6 +26,7 @@ export const LEADER_ELECTION_NAMESPACE = 'kube-system';
 
 const CORE = '';
 const APPS = 'apps';
+const BATCH = 'batch';
 const COORDINATION = 'coordination.k8s.io';
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
@@ -66,6 +67,15 @@ export function controllerRules(): Record<string, rbacv1.PolicyRule[]> {
       rule(['update'], [APPS], ['deployments/status']),
       rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [APPS], ['replicasets']),
       rule(['get', 'list', 'watch', 'update'], [CORE], ['pods']),
+    ],
+    // run pods to completion: create them, adopt and release them (ownerReferences), delete
+    // the active ones of a finished, failed or suspended job; delete finished jobs after
+    // their ttlSecondsAfterFinished
+    job: [
+      rule(['get', 'list', 'watch', 'update', 'delete'], [BATCH], ['jobs']),
+      rule(['update'], [BATCH], ['jobs/status']),
+      rule(['get', 'list', 'watch', 'create', 'update', 'delete'], [CORE], ['pods']),
+      eventsRule(),
     ],
     endpoints: [
       rule(READ, [CORE], ['services', 'pods']),
@@ -133,6 +143,7 @@ export function aggregateToViewRules(): rbacv1.PolicyRule[] {
       'namespaces/status',
     ]),
     rule(READ, [APPS], ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status']),
+    rule(READ, [BATCH], ['jobs', 'jobs/status']),
   ];
 }
 
@@ -142,6 +153,7 @@ export function aggregateToEditRules(): rbacv1.PolicyRule[] {
     rule(READ, [CORE], ['secrets']),
     rule(WRITE, [CORE], ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts']),
     rule(WRITE, [APPS], ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale']),
+    rule(WRITE, [BATCH], ['jobs']),
   ];
 }
 

@@ -7,6 +7,7 @@ import { configMapStrategy } from './configmap';
 import { deploymentStrategy } from './deployment';
 import { endpointsStrategy } from './endpoints';
 import { eventStrategy } from './event';
+import { jobStrategy } from './job';
 import { leaseStrategy } from './lease';
 import { namespaceStrategy } from './namespace';
 import { nodeStrategy } from './node';
@@ -33,6 +34,7 @@ export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map(
       eventStrategy,
       replicaSetStrategy,
       deploymentStrategy,
+      jobStrategy,
       leaseStrategy,
       roleStrategy,
       clusterRoleStrategy,

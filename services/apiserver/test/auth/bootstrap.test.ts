@@ -73,10 +73,14 @@ describe('bootstrap policy', () => {
     expect(await decide(attrs(cm, 'delete', 'namespaces', { name: 'gone' }))).toBe('allow');
     expect(await decide(attrs(cm, 'update', 'leases', { apiGroup: 'coordination.k8s.io', namespace: 'kube-system', name: 'kube-controller-manager' }))).toBe('allow');
     expect(await decide(attrs(cm, 'create', 'events', { namespace: 'default' }))).toBe('allow');
+    const batch = (rest: Partial<Attributes> = {}) => ({ apiGroup: 'batch', namespace: 'default', name: 'pi', ...rest });
+    for (const v of ['get', 'list', 'watch', 'update', 'delete'] as const) expect(await decide(attrs(cm, v, 'jobs', batch()))).toBe('allow');
+    expect(await decide(attrs(cm, 'update', 'jobs/status', batch()))).toBe('allow');
+    expect(await decide(attrs(cm, 'create', 'jobs', batch()))).toBe('deny');
     expect(await decide(attrs(cm, 'create', 'clusterrolebindings', { apiGroup: 'rbac.authorization.k8s.io' }))).toBe('deny');
     expect(await decide(attrs(cm, 'create', 'nodes'))).toBe('deny');
     expect(Object.keys(controllerRules())).toEqual(
-      expect.arrayContaining(['replicaset', 'deployment', 'endpoints', 'nodelifecycle', 'namespace', 'serviceaccount', 'serviceaccounttoken', 'garbagecollector']),
+      expect.arrayContaining(['replicaset', 'deployment', 'job', 'endpoints', 'nodelifecycle', 'namespace', 'serviceaccount', 'serviceaccounttoken', 'garbagecollector']),
     );
   });
 
@@ -127,6 +131,12 @@ describe('bootstrap policy', () => {
     expect([can('view', 'get', 'pods'), can('edit', 'get', 'pods'), can('admin', 'get', 'pods')]).toEqual([true, true, true]);
     expect([can('view', 'get', 'secrets'), can('edit', 'get', 'secrets'), can('admin', 'get', 'secrets')]).toEqual([false, true, true]);
     expect([can('view', 'delete', 'deployments', 'apps'), can('edit', 'delete', 'deployments', 'apps')]).toEqual([false, true]);
+    expect([can('view', 'get', 'jobs', 'batch'), can('view', 'create', 'jobs', 'batch'), can('edit', 'create', 'jobs', 'batch'), can('admin', 'delete', 'jobs', 'batch')]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
     expect([can('edit', 'create', 'rolebindings', 'rbac.authorization.k8s.io'), can('admin', 'create', 'rolebindings', 'rbac.authorization.k8s.io')]).toEqual([false, true]);
     expect([can('view', 'get', 'leases', 'coordination.k8s.io'), can('admin', 'get', 'leases', 'coordination.k8s.io')]).toEqual([true, true]);
     // bound by a RoleBinding: nothing outside the namespace

@@ -5,6 +5,7 @@ import type { TokenRequester } from '../tokenrequest';
 import { DeploymentController } from './deployment';
 import { EndpointsController } from './endpoints';
 import { GarbageCollector } from './garbagecollector';
+import { JobController } from './job';
 import { NamespaceController } from './namespace';
 import { NodeIpamController } from './nodeipam';
 import { NodeLifecycleController } from './nodelifecycle';
@@ -17,6 +18,7 @@ import { TokenController } from './token';
 export interface ControllerSettings {
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentJobSyncs: number;
   concurrentEndpointSyncs: number;
   concurrentNamespaceSyncs: number;
   concurrentServiceaccountSyncs: number;
@@ -42,6 +44,7 @@ export type ControllerFactory = (ctx: ControllerContext, s: ControllerSettings) 
 
 export const CONTROLLERS: Record<string, ControllerFactory> = {
   replicaset: (ctx, s) => new ReplicaSetController(ctx, { workers: s.concurrentReplicasetSyncs }),
+  job: (ctx, s) => new JobController(ctx, { workers: s.concurrentJobSyncs }),
   deployment: (ctx, s) => new DeploymentController(ctx, { workers: s.concurrentDeploymentSyncs }),
   endpoints: (ctx, s) => new EndpointsController(ctx, { workers: s.concurrentEndpointSyncs }),
   nodelifecycle: (ctx, s) =>
@@ -69,4 +72,4 @@ export const CONTROLLERS: Record<string, ControllerFactory> = {
 /** Every controller's name, in the order they start. */
 export const CONTROLLER_NAMES: readonly string[] = Object.keys(CONTROLLERS);
 
-export { DeploymentController, EndpointsController, GarbageCollector, NamespaceController, NodeIpamController, NodeLifecycleController, PodGcController, ReplicaSetController, ServiceAccountController, TokenController };
+export { DeploymentController, EndpointsController, GarbageCollector, JobController, NamespaceController, NodeIpamController, NodeLifecycleController, PodGcController, ReplicaSetController, ServiceAccountController, TokenController };
