@@ -63,7 +63,7 @@ describe('Kubernetes manifests load into the generated types and serialize back 
     expect(json).toEqual(expected);
   });
 
-  test('a Job with its generated selector, defaults, deadline, TTL and status', () => {
+  test('a Job with its generated selector, defaults, deadline, TTL and status (with uncountedTerminatedPods)', () => {
     const { m, decoded, json, expected } = roundTrip('job.yaml');
     expect(m.kind.typeName).toBe('k8ts.batch.v1.Job');
     expect(m.kind).toMatchObject({ group: 'batch', apiVersion: 'batch/v1', resource: 'jobs', namespaced: true });
@@ -78,7 +78,9 @@ describe('Kubernetes manifests load into the generated types and serialize back 
     expect(Object.keys((json as any).spec)).toEqual(
       expect.arrayContaining(['activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'completionMode', 'manualSelector']),
     );
-    expect(Object.keys((json as any).status)).toEqual(expect.arrayContaining(['startTime', 'completionTime']));
+    expect(Object.keys((json as any).status)).toEqual(expect.arrayContaining(['startTime', 'completionTime', 'uncountedTerminatedPods']));
+    expect(decoded.status.uncountedTerminatedPods).toEqual({ succeeded: ['3c9d2e1a-6b4f-4e0a-8d7c-1f2e3d4c5b6a'], failed: ['7e8f9a0b-1c2d-4e3f-a5b6-c7d8e9f0a1b2'] });
+    expect((json as any).status.uncountedTerminatedPods).toEqual({ succeeded: ['3c9d2e1a-6b4f-4e0a-8d7c-1f2e3d4c5b6a'], failed: ['7e8f9a0b-1c2d-4e3f-a5b6-c7d8e9f0a1b2'] });
   });
 
   test('a Job with unset optional fields leaves them unset', () => {

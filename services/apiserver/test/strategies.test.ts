@@ -340,6 +340,22 @@ describe('jobs', () => {
     ]);
     expect(jobs.fields!({ ...old, status: { ...old.status!, succeeded: 2 } })).toEqual({ 'status.successful': '2' });
   });
+
+  it('status.uncountedTerminatedPods: uids unique, in one list only, not empty', () => {
+    const old = defaulted(jobs, job()) as batchv1.Job;
+    const statusErrors = (uncounted: batchv1.UncountedTerminatedPods) => {
+      const errs = new ErrorList();
+      jobs.validateStatusUpdate!({ ...old, status: { ...old.status!, uncountedTerminatedPods: uncounted } }, old, errs);
+      return errs.errors.map((e) => `${e.field}: ${e.message}`);
+    };
+    expect(statusErrors({ succeeded: ['a', 'b'], failed: ['c'] })).toEqual([]);
+    expect(statusErrors({})).toEqual([]);
+    expect(statusErrors({ succeeded: ['a', 'b', 'a'], failed: ['b', '', 'c'] })).toEqual([
+      'status.uncountedTerminatedPods.succeeded[2]: Duplicate value: "a"',
+      'status.uncountedTerminatedPods.failed[0]: Duplicate value: "b"',
+      'status.uncountedTerminatedPods.failed[1]: Invalid value: "": must not be empty',
+    ]);
+  });
 });
 
 describe('other kinds', () => {

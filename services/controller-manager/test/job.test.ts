@@ -109,7 +109,7 @@ describe('job controller', () => {
     await h.settle();
     await sync();
     const status = jobOf(h)?.status;
-    expect(status).toMatchObject({ active: 0, succeeded: 3, failed: 0, completionTime: '2030-01-01T00:00:05.000Z' });
+    expect(status).toMatchObject({ active: 0, succeeded: 3, failed: 0, completionTime: '2030-01-01T00:00:05.000Z', uncountedTerminatedPods: { succeeded: [], failed: [] } });
     expect(condition(h, 'Complete')).toMatchObject({ status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
     expect(reasons(h, 'Completed')).toEqual([expect.objectContaining({ type: 'Normal', message: 'Job completed' })]);
     await sync();
@@ -391,15 +391,88 @@ describe('job controller', () => {
     const [a] = activePods(h).map((p) => p.metadata!.name!);
     await setPhase(h, a, 'Failed');
     await h.settle();
-    // Counted in status, but the finalizer stays: the sync fails and is retried.
+    // Recorded in status (not counted yet), but the finalizer stays: the sync fails and is retried.
     await expect(c.reconcile(KEY)).rejects.toThrow(/connection reset/);
     await h.settle();
-    expect(jobOf(h)?.status?.failed).toBe(1);
+    const uid = getPod(h, a)?.metadata?.uid;
+    expect(jobOf(h)?.status).toMatchObject({ failed: 0, uncountedTerminatedPods: { succeeded: [], failed: [uid] } });
     expect(getPod(h, a)?.metadata?.finalizers).toEqual([JOB_TRACKING_FINALIZER]);
     await sync();
     await sync();
-    expect(jobOf(h)?.status?.failed).toBe(1);
+    expect(jobOf(h)?.status).toMatchObject({ failed: 1, uncountedTerminatedPods: { succeeded: [], failed: [] } });
     expect(getPod(h, a)?.metadata?.finalizers).toEqual([]);
+    await h.stop();
+  });
+
+  test('a controller that dies after recording finished pods but before removing their finalizers: its successor counts them once', async () => {
+    const { h, c } = await started(job({ parallelism: 2, completions: 2 }));
+    await c.reconcile(KEY);
+    await h.settle();
+    const uids = activePods(h)
+      .map((p) => p.metadata!.uid!)
+      .sort();
+    await setAll(h, 'Succeeded');
+    await h.settle();
+    // Every finalizer removal fails: the controller "dies" right after the first status write.
+    const heal = h.cs.prependReactor((a) => {
+      if (a.verb === 'update' && a.resource === 'pods') throw new ApiError(grpc.status.UNAVAILABLE, 'connection reset');
+    });
+    await expect(c.reconcile(KEY)).rejects.toThrow(/connection reset/);
+    await h.settle();
+    // Recorded in status.uncountedTerminatedPods, not counted; the pods keep the finalizer.
+    const status = jobOf(h)!.status!;
+    expect(status).toMatchObject({ active: 0, succeeded: 0, failed: 0 });
+    expect([...status.uncountedTerminatedPods!.succeeded!].sort()).toEqual(uids);
+    expect(status.uncountedTerminatedPods!.failed).toEqual([]);
+    expect(podsOf(h).every((p) => p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER))).toBe(true);
+    // Enough successes, but not Complete while pods are uncounted.
+    expect(condition(h, 'Complete')).toBeUndefined();
+    expect(status.completionTime).toBeUndefined();
+    heal();
+    // A new controller (a restart, or another leader) with nothing in memory takes over.
+    const successor = new JobController(h.ctx);
+    for (let i = 0; i < 3; i++) {
+      await successor.reconcile(KEY);
+      await h.settle();
+      expect(jobOf(h)?.status).toMatchObject({ active: 0, succeeded: 2, failed: 0, uncountedTerminatedPods: { succeeded: [], failed: [] } });
+      expect(condition(h, 'Complete')?.status).toBe('True');
+    }
+    expect(podsOf(h).every((p) => !p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER))).toBe(true);
+    expect(reasons(h, 'Completed')).toHaveLength(1);
+    expect(activePods(h)).toHaveLength(0);
+    await h.stop();
+  });
+
+  test('a controller that dies after removing the finalizers but before writing the counts: its successor counts them once', async () => {
+    const { h, c } = await started(job({ parallelism: 2, completions: 3 }));
+    await c.reconcile(KEY);
+    await h.settle();
+    const [a, b] = activePods(h);
+    await setPhase(h, a.metadata!.name!, 'Succeeded');
+    await setPhase(h, b.metadata!.name!, 'Failed');
+    await h.settle();
+    // The second status write of the sync (the counts) fails.
+    let writes = 0;
+    const heal = h.cs.prependReactor((x) => {
+      if (x.verb === 'updateStatus' && x.resource === 'jobs' && ++writes === 2) throw new ApiError(grpc.status.UNAVAILABLE, 'connection reset');
+    });
+    await expect(c.reconcile(KEY)).rejects.toThrow(/connection reset/);
+    await h.settle();
+    heal();
+    expect(jobOf(h)?.status).toMatchObject({
+      succeeded: 0,
+      failed: 0,
+      uncountedTerminatedPods: { succeeded: [a.metadata!.uid], failed: [b.metadata!.uid] },
+    });
+    expect(getPod(h, a.metadata!.name!)?.metadata?.finalizers).toEqual([]);
+    expect(getPod(h, b.metadata!.name!)?.metadata?.finalizers).toEqual([]);
+    const successor = new JobController(h.ctx);
+    for (let i = 0; i < 3; i++) {
+      await successor.reconcile(KEY);
+      await h.settle();
+      expect(jobOf(h)?.status).toMatchObject({ succeeded: 1, failed: 1, uncountedTerminatedPods: { succeeded: [], failed: [] } });
+    }
+    expect(condition(h, 'Complete')).toBeUndefined();
     await h.stop();
   });
 
@@ -438,7 +511,7 @@ describe('job controller', () => {
     }
     await h.until(() => condition(h, 'Complete')?.status === 'True');
     await h.until(() => podsOf(h).every((p) => !p.metadata?.finalizers?.length));
-    expect(jobOf(h)?.status).toMatchObject({ succeeded: 4, failed: 0, active: 0 });
+    expect(jobOf(h)?.status).toMatchObject({ succeeded: 4, failed: 0, active: 0, uncountedTerminatedPods: { succeeded: [], failed: [] } });
     expect(podsOf(h)).toHaveLength(4);
     await h.stop();
   });

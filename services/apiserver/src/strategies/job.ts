@@ -168,6 +168,17 @@ export const jobStrategy: Strategy<batchv1.Job> = {
       seen.add(c.type ?? '');
       validateEnum(c.status, ['True', 'False', 'Unknown'], `status.conditions[${i}].status`, errs);
     });
+    // A pod is recorded at most once: in one list, once (Kubernetes' validateJobStatus).
+    const uncounted = s.uncountedTerminatedPods;
+    const uids = new Set<string>();
+    for (const list of ['succeeded', 'failed'] as const) {
+      (uncounted?.[list] ?? []).forEach((uid, i) => {
+        const path = `status.uncountedTerminatedPods.${list}[${i}]`;
+        if (!uid) errs.invalid(path, uid, 'must not be empty');
+        else if (uids.has(uid)) errs.duplicate(path, uid);
+        uids.add(uid);
+      });
+    }
   },
 
   fields(job) {

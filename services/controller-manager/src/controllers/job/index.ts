@@ -5,22 +5,26 @@
 // `activeDeadlineSeconds` have passed. `suspend` deletes the running pods and resumes later;
 // `ttlSecondsAfterFinished` deletes a finished Job.
 //
-// Counting (Kubernetes' job tracking with finalizers): every pod is created with the
-// finalizer batch.kubernetes.io/job-tracking, so it cannot disappear (podgc, a user, the
-// garbage collector) before it was counted. A sync counts the finished pods still carrying
-// the finalizer — phase Succeeded into `succeeded`; phase Failed, or being deleted without
-// having succeeded, into `failed` — adds them to the counts already in status, writes the
-// status (guarded by the cached Job's resourceVersion, so a stale cache gets a conflict and
-// a retry, never a lower count), and only then removes the finalizers. A pod is thus counted
-// once: pods whose finalizer removal is in flight are remembered by uid until the informer
-// shows them without it, and a pod without the finalizer is never counted. The counts read
-// from the cache are raised to what this controller last wrote, so a lagging Job cache
-// never makes it act on older counts. Pods this controller deletes because they are surplus
-// (parallelism lowered, completions reached) or because the Job is suspended are not
-// failures: their finalizer is removed without counting them.
-// Limit: Kubernetes records counted-but-not-yet-released pods in status.uncountedTerminatedPods,
-// which k8ts' JobStatus lacks; if the controller dies between the status write and the
-// finalizer removal, its successor counts those pods a second time.
+// Counting (Kubernetes' job tracking with finalizers, trackJobStatusAndRemoveFinalizers):
+// every pod is created with the finalizer batch.kubernetes.io/job-tracking, so it cannot
+// disappear (podgc, a user, the garbage collector) before it was counted. A sync (1) records
+// the finished pods still holding the finalizer and not recorded yet — phase Succeeded in
+// status.uncountedTerminatedPods.succeeded; phase Failed, or being deleted without having
+// succeeded, in .failed — in one status write with the rest of the status; (2) removes the
+// finalizers of the recorded pods; (3) moves every recorded uid whose pod no longer has the
+// finalizer (or is gone) into `succeeded` / `failed`, in one status write. A pod without the
+// finalizer that is not recorded is never counted. Because the record lives in the Job's
+// status, counting is exactly once across failed syncs, restarts and leader changes: a
+// successor finds the recorded uids, releases them and counts each once. Decisions use the
+// counts plus the recorded pods; the Job becomes Complete only once nothing is recorded.
+// Status writes carry the cached Job's resourceVersion, so a stale cache gets a conflict and
+// a retry, never a lower count; while the Job cache lags behind this controller's own last
+// write, it acts on that write's counting state (no pods re-created for counted successes).
+// Pods whose finalizer removal succeeded but that the informer still shows with it are
+// remembered by uid (Kubernetes' expectedRmFinalizers) and not recorded again. Pods this
+// controller deletes because they are surplus (parallelism lowered, completions reached) or
+// because the Job is suspended are not failures: their finalizer is removed without
+// recording them (remembered in memory: across a restart such pods count as failed).
 import type { batchv1, corev1 } from '@k8ts/api';
 import { type EventRecorder, type EventType, type Informer, type LabelSelector, type WorkQueue, deepCopy, isConflict, isNotFound, isTimeout, keyOf, labelSelectorAsSelector, splitKey } from '@k8ts/client';
 import { BaseController, type ControllerContext } from '../../controller';
@@ -40,6 +44,8 @@ export const DEFAULT_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 6 * 60_000;
 /** The most pods created or deleted in one sync (Kubernetes' MaxPodCreateDeletePerSync). */
 export const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
+/** The most uids in status.uncountedTerminatedPods (Kubernetes' MaxUncountedPods). */
+export const MAX_UNCOUNTED_PODS = 500;
 
 export interface JobOptions {
   /** Workers (--concurrent-job-syncs). Default 5. */
@@ -141,12 +147,64 @@ function activeRestarts(pods: Pod[]): number {
   return n;
 }
 
+/** The counting part of a JobStatus. */
+interface Counts {
+  succeeded: number;
+  failed: number;
+  /** status.uncountedTerminatedPods: recorded, not yet counted. */
+  uncountedSucceeded: string[];
+  uncountedFailed: string[];
+}
+
+function countsOf(s: JobStatus): Counts {
+  return {
+    succeeded: s.succeeded ?? 0,
+    failed: s.failed ?? 0,
+    uncountedSucceeded: [...(s.uncountedTerminatedPods?.succeeded ?? [])],
+    uncountedFailed: [...(s.uncountedTerminatedPods?.failed ?? [])],
+  };
+}
+
+function withCounts(s: JobStatus, c: Counts): JobStatus {
+  return { ...s, succeeded: c.succeeded, failed: c.failed, uncountedTerminatedPods: { succeeded: [...c.uncountedSucceeded], failed: [...c.uncountedFailed] } };
+}
+
+function uncountedOf(c: Counts): number {
+  return c.uncountedSucceeded.length + c.uncountedFailed.length;
+}
+
+/**
+ * Whether `a` is a later counting state of a Job than `b`. Every write of the counts either
+ * records more pods or moves recorded ones into the counts, never the reverse, so the states
+ * of one Job are ordered by (pods recorded or counted, pods counted).
+ */
+function isAhead(a: Counts, b: Counts): boolean {
+  const ta = a.succeeded + a.failed + uncountedOf(a);
+  const tb = b.succeeded + b.failed + uncountedOf(b);
+  return ta !== tb ? ta > tb : a.succeeded + a.failed > b.succeeded + b.failed;
+}
+
+/**
+ * Moves the recorded uids whose pods no longer hold the tracking finalizer (`holds` false:
+ * removed, or the pod is gone) into the counts (Kubernetes' cleanUncountedPodsWithoutFinalizers).
+ * Returns whether any moved.
+ */
+function countReleased(c: Counts, holds: (uid: string) => boolean): boolean {
+  const s = c.uncountedSucceeded.filter(holds);
+  const f = c.uncountedFailed.filter(holds);
+  const moved = uncountedOf(c) - s.length - f.length;
+  c.succeeded += c.uncountedSucceeded.length - s.length;
+  c.failed += c.uncountedFailed.length - f.length;
+  c.uncountedSucceeded = s;
+  c.uncountedFailed = f;
+  return moved > 0;
+}
+
 /** What this controller knows about a Job beyond its cache (keyed by the Job's key). */
 interface JobMemory {
   uid: string;
-  /** The counts of the last status this controller wrote. */
-  succeeded: number;
-  failed: number;
+  /** The counting state of the last status this controller wrote. */
+  counts?: Counts;
   /** Failures since the last success, and when the last was counted (for the re-creation back-off). */
   failuresSinceSuccess: number;
   lastFailureMs: number;
@@ -164,11 +222,10 @@ export class JobController extends BaseController {
   private readonly maxBackoffMs: number;
   private readonly memory = new Map<string, JobMemory>();
   /**
-   * Pods (by uid) already counted in a written status, or deliberately not counted, whose
-   * tracking finalizer is being removed: true once the removal succeeded (waiting for the
-   * informer to show it), false while it has to be tried again. Never counted again.
+   * Pods (by uid) whose tracking finalizer this controller removed while the informer still
+   * shows it (Kubernetes' expectedRmFinalizers): they are released, never recorded again.
    */
-  private readonly handled = new Map<string, boolean>();
+  private readonly finalizerRemoved = new Set<string>();
   /** Uids of pods this controller deleted as surplus or for a suspension: not failures. */
   private readonly notFailures = new Set<string>();
 
@@ -252,7 +309,7 @@ export class JobController extends BaseController {
 
   private podUpdated(old: Pod, pod: Pod): void {
     if (old.metadata?.resourceVersion === pod.metadata?.resourceVersion) return;
-    if (!hasTrackingFinalizer(pod)) this.handled.delete(pod.metadata?.uid ?? '');
+    if (!hasTrackingFinalizer(pod)) this.finalizerRemoved.delete(pod.metadata?.uid ?? '');
     const oldRef = controllerOf(old);
     if (oldRef && oldRef.uid !== controllerOf(pod)?.uid) {
       const oldJob = this.resolve(old.metadata?.namespace ?? '', oldRef);
@@ -263,7 +320,7 @@ export class JobController extends BaseController {
 
   private podDeleted(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
-    this.handled.delete(uid);
+    this.finalizerRemoved.delete(uid);
     this.notFailures.delete(uid);
     const job = this.resolve(pod.metadata?.namespace ?? '', controllerOf(pod));
     if (!job) return;
@@ -283,7 +340,7 @@ export class JobController extends BaseController {
     const uid = job.metadata?.uid ?? '';
     let m = this.memory.get(key);
     if (!m || m.uid !== uid) {
-      m = { uid, succeeded: 0, failed: 0, failuresSinceSuccess: 0, lastFailureMs: 0 };
+      m = { uid, failuresSinceSuccess: 0, lastFailureMs: 0 };
       this.memory.set(key, m);
     }
     return m;
@@ -318,7 +375,8 @@ export class JobController extends BaseController {
 
     if (job.metadata?.deletionTimestamp) {
       // Its pods go with it: nothing to count any more.
-      await this.removeFinalizers(pods.filter(hasTrackingFinalizer));
+      const { error } = await this.removeFinalizers(pods.filter(hasTrackingFinalizer));
+      if (error) throw error;
       return;
     }
 
@@ -326,28 +384,50 @@ export class JobController extends BaseController {
     const at = now(this.ctx.clock);
     const mem = this.memoryOf(key, job);
     const cur = job.status ?? {};
-    const baseSucceeded = Math.max(cur.succeeded ?? 0, mem.succeeded);
-    const baseFailed = Math.max(cur.failed ?? 0, mem.failed);
+    // The counting state: the cached one, unless this controller wrote a later one that the
+    // Job cache does not show yet (a write of the stale Job conflicts; until the cache
+    // catches up it must not act on older counts, e.g. re-create pods for counted successes).
+    const cached = countsOf(cur);
+    const counts = mem.counts && isAhead(mem.counts, cached) ? countsOf(withCounts({}, mem.counts)) : cached;
+    const byUid = new Map(pods.map((p) => [p.metadata?.uid ?? '', p]));
+    let removed = new Set<string>();
+    /** Whether a pod still holds the tracking finalizer, as far as this controller knows. */
+    const holds = (uid: string): boolean => {
+      const p = byUid.get(uid);
+      return !!p && hasTrackingFinalizer(p) && !this.finalizerRemoved.has(uid) && !removed.has(uid);
+    };
+    // Recorded pods already released (by a sync that failed or a controller that died before
+    // it wrote the counts) are counted now.
+    countReleased(counts, holds);
+    const recorded = new Set([...counts.uncountedSucceeded, ...counts.uncountedFailed]);
 
-    // Finished pods still carrying the finalizer and not counted yet.
+    // Finished pods still holding the finalizer and not recorded yet.
     const newSucceeded: Pod[] = [];
     const newFailed: Pod[] = [];
     const release: Pod[] = [];
+    let capped = false;
     for (const p of pods) {
       const uid = p.metadata?.uid ?? '';
-      if (!hasTrackingFinalizer(p)) continue;
-      if (this.handled.has(uid)) {
-        release.push(p); // counted already; a removal that failed is tried again
+      if (!holds(uid) || recorded.has(uid)) continue;
+      const phase = p.status?.phase;
+      let into: Pod[];
+      if (phase === 'Succeeded') into = newSucceeded;
+      else if (phase !== 'Failed' && !p.metadata?.deletionTimestamp) continue;
+      else if (this.notFailures.has(uid)) {
+        release.push(p); // deleted as surplus or for a suspension: not counted
+        continue;
+      } else into = newFailed;
+      if (recorded.size + newSucceeded.length + newFailed.length >= MAX_UNCOUNTED_PODS) {
+        capped = true; // recorded by a later sync
         continue;
       }
-      const phase = p.status?.phase;
-      if (phase === 'Succeeded') newSucceeded.push(p);
-      else if (phase !== 'Failed' && !p.metadata?.deletionTimestamp) continue;
-      else if (this.notFailures.has(uid)) release.push(p);
-      else newFailed.push(p);
+      into.push(p);
     }
-    const succeeded = baseSucceeded + newSucceeded.length;
-    const failed = baseFailed + newFailed.length;
+    counts.uncountedSucceeded.push(...newSucceeded.map((p) => p.metadata?.uid ?? ''));
+    counts.uncountedFailed.push(...newFailed.map((p) => p.metadata?.uid ?? ''));
+    // Recorded pods count for every decision.
+    const succeeded = counts.succeeded + counts.uncountedSucceeded.length;
+    const failed = counts.failed + counts.uncountedFailed.length;
     // Failures since the last success (the order within one sync is unknown: successes first).
     const failuresSinceSuccess = newSucceeded.length > 0 ? newFailed.length : mem.failuresSinceSuccess + newFailed.length;
     const lastFailureMs = newFailed.length > 0 ? nowMs : mem.lastFailureMs;
@@ -355,7 +435,7 @@ export class JobController extends BaseController {
     let active = pods.filter(isActive);
     let conditions = deepCopy(cur.conditions ?? []);
     let startTime = cur.startTime;
-    let completionTime = cur.completionTime;
+    let completeWanted = false;
     const events: [type: EventType, reason: string, message: string][] = [];
     let manageError: unknown;
     const finished = finishedCondition(job);
@@ -414,42 +494,56 @@ export class JobController extends BaseController {
           active = r.active;
         }
         const activeCount = active.length;
-        // Only with every creation observed: active pods missing from the cache must not look finished.
-        const complete = satisfied && activeCount === 0 && (completions === undefined ? succeeded > 0 : succeeded >= completions);
-        if (complete) {
-          conditions = withCondition(conditions, 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', at);
-          completionTime = at;
-          events.push(['Normal', 'Completed', 'Job completed']);
-        }
+        // Only with every creation observed: active pods missing from the cache must not look
+        // finished. Set once every recorded pod is counted (below).
+        completeWanted = !capped && satisfied && activeCount === 0 && (completions === undefined ? succeeded > 0 : succeeded >= completions);
       }
     }
 
-    const status: JobStatus = {
-      ...cur,
-      conditions,
-      active: active.length,
-      ready: active.filter(isPodReady).length,
-      succeeded,
-      failed,
-    };
+    let status = withCounts({ ...cur, conditions, active: active.length, ready: active.filter(isPodReady).length }, counts);
     if (startTime) status.startTime = startTime;
-    if (completionTime) status.completionTime = completionTime;
-    const written = await this.writeStatus(job, status);
-    if (written) {
-      mem.succeeded = succeeded;
-      mem.failed = failed;
+    /** Complete, once wanted and every recorded pod is counted. */
+    const completeIfCounted = (s: JobStatus): JobStatus => {
+      if (!completeWanted || uncountedOf(counts) > 0 || trueCondition({ status: s }, 'Complete')) return s;
+      events.push(['Normal', 'Completed', 'Job completed']);
+      const done = withCondition(s.conditions ?? [], 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', at);
+      return { ...s, conditions: done, completionTime: at };
+    };
+    const emit = (stored: Job) => {
+      for (const [type, reason, message] of events.splice(0)) this.recorder.event(this.ref(stored), type, reason, message);
+    };
+
+    // 1. Record the newly finished pods in status.uncountedTerminatedPods, with the rest of the
+    // status, in one write (guarded by the cached resourceVersion: a stale cache conflicts).
+    status = completeIfCounted(status);
+    let stored = job;
+    const first = await this.writeStatus(stored, status);
+    if (first) {
+      stored = first;
+      mem.counts = countsOf(status);
       mem.failuresSinceSuccess = failuresSinceSuccess;
       mem.lastFailureMs = lastFailureMs;
-      for (const [type, reason, message] of events) this.recorder.event(this.ref(job), type, reason, message);
-      // Counted in the stored status: the finalizers may go now.
-      await this.removeFinalizers([...newSucceeded, ...newFailed, ...release]);
-    } else {
-      // Nothing new was counted (else the status would have changed).
-      await this.removeFinalizers(release);
+      emit(stored);
+    }
+    // 2. Recorded in the stored status: their finalizers may go (and those of the uncounted
+    // pods deleted as surplus or for a suspension).
+    const recordedNow = new Set([...counts.uncountedSucceeded, ...counts.uncountedFailed]);
+    const releasing = pods.filter((p) => recordedNow.has(p.metadata?.uid ?? '') && holds(p.metadata?.uid ?? ''));
+    const removal = await this.removeFinalizers([...releasing, ...release]);
+    removed = removal.removed;
+    // 3. The released ones move from the lists into the counts, in one write.
+    if (countReleased(counts, holds)) status = withCounts(status, counts);
+    status = completeIfCounted(status);
+    const second = await this.writeStatus(stored, status);
+    if (second) {
+      stored = second;
+      mem.counts = countsOf(status);
+      emit(stored);
     }
 
     const done = finishedCondition({ ...job, status });
     if (done) await this.ttlCheck(key, job, status);
+    if (removal.error) throw removal.error;
     if (manageError) throw manageError;
   }
 
@@ -525,48 +619,56 @@ export class JobController extends BaseController {
   }
 
   /**
-   * Removes the tracking finalizer from each pod, marking them handled (never counted again);
-   * pods whose removal already succeeded are skipped. Throws the first failure after trying all.
+   * Removes the tracking finalizer from each pod (skipping those whose removal already
+   * succeeded). Returns the uids of the pods released (finalizer removed, or the pod gone)
+   * and the first failure, after trying all.
    */
-  private async removeFinalizers(pods: Pod[]): Promise<void> {
+  private async removeFinalizers(pods: Pod[]): Promise<{ removed: Set<string>; error?: unknown }> {
     const cs = this.ctx.clientset;
+    const removed = new Set<string>();
     const results = await Promise.allSettled(
       pods.map(async (pod) => {
         const uid = pod.metadata?.uid ?? '';
-        if (this.handled.get(uid) === true) return;
-        this.handled.set(uid, false);
-        const copy = deepCopy(pod);
-        copy.metadata = { ...copy.metadata, finalizers: (pod.metadata?.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER) };
-        try {
-          await cs.pods.update(copy);
-          // Unless the informer has meanwhile shown the pod without it (and forgotten it).
-          if (this.handled.has(uid)) this.handled.set(uid, true);
-        } catch (err) {
-          if (isNotFound(err)) return;
-          throw err;
+        if (!this.finalizerRemoved.has(uid)) {
+          const copy = deepCopy(pod);
+          copy.metadata = { ...copy.metadata, finalizers: (pod.metadata?.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER) };
+          try {
+            await cs.pods.update(copy);
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+          }
+          // Remembered until the informer shows the pod without it (unless it already does).
+          const cached = this.pods.lister.get(pod.metadata?.name ?? '', pod.metadata?.namespace ?? '');
+          if (cached?.metadata?.uid === uid && hasTrackingFinalizer(cached)) this.finalizerRemoved.add(uid);
         }
+        removed.add(uid);
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    return { removed, error: failed?.reason };
   }
 
-  /** Writes the status when it changed. Returns whether it was written. A conflict (stale cache) throws: retried. */
-  private async writeStatus(job: Job, status: JobStatus): Promise<boolean> {
+  /**
+   * Writes the status when it changed. Returns the stored Job if it was written. A conflict
+   * (stale cache) throws: retried.
+   */
+  private async writeStatus(job: Job, status: JobStatus): Promise<Job | undefined> {
     const cur = job.status ?? {};
+    const list = (l: string[] | undefined) => (l ?? []).join(',');
     const same =
       (cur.active ?? 0) === (status.active ?? 0) &&
       (cur.ready ?? 0) === (status.ready ?? 0) &&
       (cur.succeeded ?? 0) === (status.succeeded ?? 0) &&
       (cur.failed ?? 0) === (status.failed ?? 0) &&
+      list(cur.uncountedTerminatedPods?.succeeded) === list(status.uncountedTerminatedPods?.succeeded) &&
+      list(cur.uncountedTerminatedPods?.failed) === list(status.uncountedTerminatedPods?.failed) &&
       (cur.startTime ?? '') === (status.startTime ?? '') &&
       (cur.completionTime ?? '') === (status.completionTime ?? '') &&
       semanticEqual(cur.conditions ?? [], status.conditions ?? []);
-    if (same) return false;
+    if (same) return undefined;
     const target = deepCopy(job);
     target.status = status;
-    await this.ctx.clientset.jobs.updateStatus(target);
-    return true;
+    return this.ctx.clientset.jobs.updateStatus(target);
   }
 
   /** Adopts matching orphans (adding the tracking finalizer) and releases owned pods that stopped matching. */
@@ -669,11 +771,10 @@ export class JobController extends BaseController {
     } else if (!pod.metadata?.deletionTimestamp && this.selecting(pod).some((j) => !finishedCondition(j))) {
       return; // a Job will adopt it
     }
-    try {
-      await this.removeFinalizers([pod]);
-    } catch (err) {
-      if (isConflict(err)) this.orphanQueue.add(key);
-      else throw err;
+    const { error } = await this.removeFinalizers([pod]);
+    if (error) {
+      if (isConflict(error)) this.orphanQueue.add(key);
+      else throw error;
     }
   }
 }
