@@ -14,14 +14,12 @@
 //
 // Sizes: BENCH_CM_REPLICAS (1000), BENCH_CM_CHURN_S (20), BENCH_CM_CHURN_DEPLOYMENTS (20).
 // Ends with one JSON line carrying deploy_1000_created_s.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as os from 'os';
 import * as path from 'path';
 import type { appsv1, corev1 } from '@k8ts/api';
 import { type GrpcClientset, Informer, connect, deepCopy, isConflict, isNotFound, keyOf, listWatchFor } from '@k8ts/client';
-import { type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { type ServiceProcess, freePort, spawnService, startControlPlane } from '@k8ts/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const STORE = path.join(REPO, 'services', 'store', 'dist', 'main.js');
@@ -214,52 +212,19 @@ async function main(): Promise<void> {
   for (const f of [STORE, APISERVER, CONTROLLER_MANAGER]) {
     if (!fs.existsSync(f)) throw new Error(`${path.relative(REPO, f)} is missing: run 'npm run build' first`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-bench-cm-'));
-  const adminToken = crypto.randomBytes(24).toString('base64url');
-  const cmToken = crypto.randomBytes(24).toString('base64url');
-  fs.writeFileSync(path.join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n${cmToken},system:kube-controller-manager,cm-uid\n`);
-  fs.writeFileSync(path.join(dir, 'cm.token'), `${cmToken}\n`);
-  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  fs.writeFileSync(path.join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-
+  // nats-server, the store and an apiserver with static tokens and a service-account key.
+  const cp = await startControlPlane({
+    dirPrefix: 'k8ts-bench-cm-',
+    users: [{ name: 'system:kube-controller-manager', uid: 'cm-uid', file: 'cm.token' }],
+    serviceAccountKey: true,
+    apiserverLogLevel: 'info',
+  });
   const procs: ServiceProcess[] = [];
-  const nats = await startNats({ dir: path.join(dir, 'nats') });
   let admin: GrpcClientset | undefined;
   let kubelet: FakeKubelet | undefined;
   try {
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({
-        cmd: process.execPath,
-        args: [STORE, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url],
-        readyPattern: /"msg":"ready"/,
-        timeoutMs: 60_000,
-      }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [
-        APISERVER,
-        '--listen',
-        '127.0.0.1:0',
-        '--etcd-servers',
-        `127.0.0.1:${storePort}`,
-        '--nats-url',
-        nats.url,
-        '--token-auth-file',
-        path.join(dir, 'tokens.csv'),
-        '--service-account-key-file',
-        path.join(dir, 'sa.key'),
-        '--log-level',
-        'info',
-      ],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
-    });
-    procs.push(api);
-    const address = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs())?.[1];
-    if (!address) throw new Error('apiserver did not log its address');
-    admin = connect({ address, token: adminToken });
+    const address = cp.apiserverAddress;
+    admin = connect({ address, token: cp.adminToken });
     for (let i = 0; i < NODES; i++) {
       await admin.nodes.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}` }, spec: {} });
     }
@@ -276,7 +241,7 @@ async function main(): Promise<void> {
           '--apiserver',
           address,
           '--token-file',
-          path.join(dir, 'cm.token'),
+          cp.tokenFile('system:kube-controller-manager'),
           '--controllers',
           '*,-nodelifecycle',
           '--log-level',
@@ -433,8 +398,7 @@ async function main(): Promise<void> {
     await kubelet?.stop().catch(() => undefined);
     admin?.close();
     for (const p of procs.reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats.stop().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await cp.stop().catch(() => undefined);
   }
 }
 

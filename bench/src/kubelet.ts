@@ -16,14 +16,13 @@
 // BENCH_KUBELET_SIM_NODES, BENCH_KUBELET_SIM_PROCS (kubelet processes sharing the sim nodes,
 // default 1), BENCH_KUBELET_MODES (process,sim), BENCH_KUBELET_CPU_PROF (a directory for
 // V8 CPU profiles of the kubelets). Ends with one JSON line.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
 import { connect } from '@k8ts/client';
 import type { GrpcClientset } from '@k8ts/client';
-import { type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { type ServiceProcess, spawnService, startControlPlane } from '@k8ts/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const STORE = path.join(REPO, 'services', 'store', 'dist', 'main.js');
@@ -41,7 +40,6 @@ const MODES = (process.env.BENCH_KUBELET_MODES ?? 'process,sim').split(',');
 const CLIENTS = 16;
 /** BENCH_KUBELET_CPU_PROF=<dir>: write V8 CPU profiles of the kubelet processes there. */
 const PROFILE = process.env.BENCH_KUBELET_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_KUBELET_CPU_PROF] : [];
-const ADMIN = crypto.randomBytes(24).toString('base64url');
 
 interface Figures {
   pods: number;
@@ -127,33 +125,17 @@ async function readyNodes(cs: GrpcClientset, names: Set<string>): Promise<number
 async function main(): Promise<void> {
   for (const f of [STORE, APISERVER, KUBELET]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm run build`);
   const load0 = os.loadavg();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-bench-kubelet-'));
-  const nodeTokens = Array.from({ length: PROCESS_NODES }, () => crypto.randomBytes(24).toString('base64url'));
-  const tokenFile = path.join(dir, 'tokens.csv');
-  const lines = [`${ADMIN},admin,admin,"system:masters"`, ...nodeTokens.map((t, i) => `${t},system:node:proc-${i + 1},,system:nodes`)];
-  fs.writeFileSync(tokenFile, `${lines.join('\n')}\n`);
-  const adminFile = path.join(dir, 'admin.token');
-  fs.writeFileSync(adminFile, ADMIN);
-  const procs: ServiceProcess[] = [];
+  // nats-server, the store and an apiserver with static tokens: admin and one per process node.
+  const nodeUsers = Array.from({ length: PROCESS_NODES }, (_, i) => ({ name: `system:node:proc-${i + 1}`, groups: ['system:nodes'], file: `proc-${i + 1}.token` }));
+  const cp = await startControlPlane({ dirPrefix: 'k8ts-bench-kubelet-', users: nodeUsers, apiserverArgs: ['--event-ttl', '10m'] });
+  const dir = cp.dir;
+  const adminFile = cp.tokenFile('admin');
   const kubelets: ServiceProcess[] = [];
-  const nats = await startNats({ dir: path.join(dir, 'nats') });
   const results: Record<string, Figures> = {};
   let admin: GrpcClientset | undefined;
   try {
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({ cmd: process.execPath, args: [STORE, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url], readyPattern: /"msg":"ready"/, timeoutMs: 60_000 }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [APISERVER, '--listen', '127.0.0.1:0', '--etcd-servers', `127.0.0.1:${storePort}`, '--nats-url', nats.url, '--token-auth-file', tokenFile, '--authorization-mode', 'RBAC,Node', '--event-ttl', '10m'],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
-    });
-    procs.push(api);
-    const address = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs())?.[1];
-    if (!address) throw new Error(`no apiserver address:\n${api.logs()}`);
-    admin = connect({ address, token: ADMIN });
+    const address = cp.apiserverAddress;
+    admin = connect({ address, token: cp.adminToken });
     const cs = admin;
     const kubelet = async (args: string[]) => {
       const p = await spawnService({
@@ -194,11 +176,9 @@ async function main(): Promise<void> {
       const names = Array.from({ length: PROCESS_NODES }, (_, i) => `proc-${i + 1}`);
       await Promise.all(
         names.map((name, i) => {
-          const tf = path.join(dir, `${name}.token`);
-          fs.writeFileSync(tf, nodeTokens[i]);
           return kubelet([
             '--token-file',
-            tf,
+            cp.tokenFile(`system:node:${name}`),
             '--node-name',
             name,
             '--node-ip',
@@ -247,9 +227,7 @@ async function main(): Promise<void> {
     admin?.close();
     for (const k of kubelets.splice(0)) await k.stop('SIGTERM').catch(() => undefined);
     killAllUnder(dir);
-    for (const p of procs.reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats.stop().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
+    await cp.stop().catch(() => undefined);
   }
 
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');

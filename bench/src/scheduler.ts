@@ -21,14 +21,13 @@
 //
 // Sizes: BENCH_SCHED_NODES, BENCH_SCHED_PODS, BENCH_SCHED_ANTI_PODS, BENCH_SCHED_MODES
 // (stream,burst). Ends with one JSON line.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
 import { connect } from '@k8ts/client';
 import type { GrpcClientset } from '@k8ts/client';
-import { type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
+import { type ServiceProcess, spawnService, startControlPlane } from '@k8ts/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const STORE = path.join(REPO, 'services', 'store', 'dist', 'main.js');
@@ -43,8 +42,6 @@ const CONNECTIONS = 8;
 const MODES = (process.env.BENCH_SCHED_MODES ?? 'stream,burst').split(',');
 /** BENCH_SCHED_CPU_PROF=<dir>: write V8 CPU profiles of the scheduler processes there. */
 const PROFILE = process.env.BENCH_SCHED_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SCHED_CPU_PROF] : [];
-const ADMIN = crypto.randomBytes(24).toString('base64url');
-const SCHED = crypto.randomBytes(24).toString('base64url');
 
 interface Figures {
   pods: number;
@@ -129,31 +126,20 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Pr
 
 async function main(): Promise<void> {
   for (const f of [STORE, APISERVER, SCHEDULER]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run npm run build`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-bench-scheduler-'));
-  const tokenFile = path.join(dir, 'tokens.csv');
-  fs.writeFileSync(tokenFile, `${ADMIN},admin,admin,"system:masters"\n${SCHED},system:kube-scheduler,scheduler\n`);
-  const schedTokenFile = path.join(dir, 'scheduler.token');
-  fs.writeFileSync(schedTokenFile, SCHED);
+  // nats-server, the store and an apiserver with static tokens (admin, the scheduler).
+  const cp = await startControlPlane({
+    dirPrefix: 'k8ts-bench-scheduler-',
+    users: [{ name: 'system:kube-scheduler', uid: 'scheduler', file: 'scheduler.token' }],
+    apiserverArgs: ['--event-ttl', '10m'],
+  });
+  const schedTokenFile = cp.tokenFile('system:kube-scheduler');
   const procs: ServiceProcess[] = [];
-  const nats = await startNats({ dir: path.join(dir, 'nats') });
   const results: Record<string, Figures> = {};
   let ceiling = Number.NaN;
   try {
-    const storePort = await freePort();
-    procs.push(
-      await spawnService({ cmd: process.execPath, args: [STORE, '--listen', `127.0.0.1:${storePort}`, '--nats-url', nats.url], readyPattern: /"msg":"ready"/, timeoutMs: 60_000 }),
-    );
-    const api = await spawnService({
-      cmd: process.execPath,
-      args: [APISERVER, '--listen', '127.0.0.1:0', '--etcd-servers', `127.0.0.1:${storePort}`, '--nats-url', nats.url, '--token-auth-file', tokenFile, '--authorization-mode', 'RBAC,Node', '--event-ttl', '10m'],
-      readyPattern: /"msg":"ready"/,
-      timeoutMs: 60_000,
-    });
-    procs.push(api);
-    const address = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(api.logs())?.[1];
-    if (!address) throw new Error(`no apiserver address:\n${api.logs()}`);
+    const address = cp.apiserverAddress;
     const conns = Array.from({ length: CONNECTIONS }, () =>
-      connect({ address, token: ADMIN, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } }),
+      connect({ address, token: cp.adminToken, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } }),
     );
     const admin = conns[0];
     await parallel(NODES, CLIENTS, async (i, w) => void (await conns[w % CONNECTIONS].nodes.create(node(i))));
@@ -226,8 +212,7 @@ async function main(): Promise<void> {
     for (const c of conns) c.close();
   } finally {
     for (const p of procs.reverse()) await p.stop('SIGTERM').catch(() => undefined);
-    await nats.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await cp.stop();
   }
 
   const f = (x: number | undefined, d = 0) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
