@@ -125,9 +125,16 @@ export async function startApiserver(store: Store, args: string[] = []): Promise
   };
 }
 
-/** A temporary file holding `text`. */
+const tempDirs: string[] = [];
+// Jest loads this module once per test file: the file's temporary files go after its tests.
+afterAll(() => {
+  for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary file holding `text`; its directory is removed after the test file's tests. */
 export function tempFile(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-apiserver-it-'));
+  tempDirs.push(dir);
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
   return file;
