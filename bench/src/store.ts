@@ -28,6 +28,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Etcd3 } from 'etcd3';
+import { natsServerVersion } from '@k8ts/kit';
 import { type NatsServer, type ServiceProcess, freePort, natsServerBinary, spawnService, startNats } from '@k8ts/testkit';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -464,7 +465,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`targets: ${CONCURRENCY}-way put throughput >= 2x etcd's (got ${ratio(k.putPerS64, e.putPerS64)}), watch delivery p99 < 10 ms (got ${fmt(k.watchP99, 2)} ms)`);
     console.log('durability of an acknowledged write:');
-    const natsVersion = /v[\d.]+/.exec(execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }))?.[0] ?? '';
+    const natsVersion = natsServerVersion(natsServerBinary()) ?? '(unknown version)';
     console.log(`  k8ts store: JetStream (nats-server ${natsVersion}, file storage, 1 server, R1) has written the entry to its block file`);
     console.log('              (write(2), page cache) before the ack, and fsyncs every 2 minutes: it survives a crash of the');
     console.log('              store or of nats-server, not a power loss or kernel crash (up to 2 minutes lost). With 3 NATS');

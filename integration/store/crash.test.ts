@@ -28,11 +28,11 @@
 //    the replica's own state; once the servers are back, writes succeed on every replica.
 // Nothing here asserts timings. K8TS_STORE_CRASH_DUMP=<dir> writes the run (requests and
 // outcomes, every replica's history, the stream as each NATS server holds it, logs) there.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { etcdserverpb as pb, storev1 } from '@k8ts/api';
+import { MIN_NATS_SERVER, natsServerVersion, natsVersionOk } from '@k8ts/kit';
 import { natsServerBinary, startNatsCluster } from '@k8ts/testkit';
 import type { NatsCluster } from '@k8ts/testkit';
 import { AckPolicy, connect, createInbox, DeliverPolicy, nanos } from 'nats';
@@ -167,9 +167,9 @@ describe('store crash test: 3 replicas over a 3-node JetStream cluster', () => {
   let workers: Promise<void>[] = [];
 
   beforeAll(async () => {
-    const version = /v(\d+)\.(\d+)\.\d+/.exec(execFileSync(natsServerBinary(), ['--version'], { encoding: 'utf8' }));
-    if (!version || Number(version[1]) < 2 || (Number(version[1]) === 2 && Number(version[2]) < 10)) {
-      throw new Error(`${natsServerBinary()} is nats-server ${version?.[0] ?? '(unknown)'}: the crash test needs 2.10 or later (run scripts/nats-server.sh)`);
+    const version = natsServerVersion(natsServerBinary());
+    if (!version || !natsVersionOk(version)) {
+      throw new Error(`${natsServerBinary()} is nats-server ${version ?? '(unknown)'}: the crash test needs ${MIN_NATS_SERVER} or later (run scripts/nats-server.sh)`);
     }
     cluster = await startNatsCluster(3);
     const urls = cluster.urls.join(',');

@@ -12,11 +12,11 @@
 // state.json as it starts, so `k8ts down` can stop it even if `up` itself dies. If anything
 // fails to start, everything started so far is stopped again and the error names the
 // component and shows the end of its log.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { connect } from '@k8ts/client';
+import { MIN_NATS_SERVER, natsServerVersion, natsVersionOk } from '@k8ts/kit';
 import type { Clientset } from '@k8ts/client';
 import { configPath, loadConfig, saveConfig, upsertContext } from '../config';
 import type { Context } from '../config';
@@ -87,22 +87,6 @@ export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
   throw new CliError(
     'nats-server not found: k8ts up needs it for the cluster state. Run make setup (it fetches the Debian nats-server package into .tools) or set NATS_SERVER_BIN to a nats-server 2.10 or later',
   );
-}
-
-/** The version a nats-server binary reports ("2.10.27"), or undefined when it does not say. */
-export function natsServerVersion(bin: string): string | undefined {
-  try {
-    const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return /v(\d+\.\d+\.\d+)/.exec(out)?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a nats-server version is 2.10 or later. */
-export function natsVersionOk(version: string): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > 2 || (major === 2 && minor >= 10);
 }
 
 /** Whether host:port can be bound right now. */
@@ -557,9 +541,10 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
 
   const nats = findNatsServer(io.env);
   const natsVersion = natsServerVersion(nats);
-  if (natsVersion && !natsVersionOk(natsVersion)) {
+  const oldNats = natsVersion !== undefined && !natsVersionOk(natsVersion);
+  if (oldNats) {
     io.err(
-      `warning: ${nats} is nats-server ${natsVersion}; k8ts needs 2.10 or later for the cluster state to survive a crashed NATS server (run make setup, or set NATS_SERVER_BIN)\n`,
+      `warning: ${nats} is nats-server ${natsVersion}; k8ts needs ${MIN_NATS_SERVER} or later for the cluster state to survive a crashed NATS server (run make setup, or set NATS_SERVER_BIN)\n`,
     );
   }
   for (const s of ['store', 'apiserver', 'scheduler', 'controller-manager', 'kubelet', 'proxy']) {
@@ -602,7 +587,7 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
         // sync_interval: always fsyncs every write before JetStream acknowledges it, so an
         // acknowledged write survives a power loss (one server: no replica to fall back on).
         // (nats-server 2.9 knows no sync_interval: it fsyncs every 2 minutes, as warned above.)
-        `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))}${natsVersion && !natsVersionOk(natsVersion) ? '' : `, sync_interval: ${settings.natsSync ?? 'always'}`} }`,
+        `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))}${oldNats ? '' : `, sync_interval: ${settings.natsSync ?? 'always'}`} }`,
         '',
       ].join('\n'),
     );

@@ -19,3 +19,4 @@ export { startServer, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT_MS } f
 export type { ServerOptions, ServiceBinding, KitServer } from './server';
 export { runMain } from './main';
 export { clientCredentials } from './client';
+export { MIN_NATS_SERVER, natsServerVersion, natsVersionOk } from './natsversion';

@@ -5,6 +5,7 @@
 // let two concurrent publishes pass them (nats-io/nats-server#4320), so the store's
 // apply-time guard (mvcc.ts) decides single-key compare-and-swaps. Every call is bounded by
 // a timeout; a lost quorum surfaces as UnavailableError, never as a silent success.
+import { MIN_NATS_SERVER, natsVersionOk } from '@k8ts/kit';
 import type { Logger } from 'pino';
 import {
   AckPolicy,
@@ -446,10 +447,10 @@ export class JetStreamBackend implements Backend {
       }
     }
     logger.info({ server: nc.getServer(), maxPayload: nc.info?.max_payload }, 'connected to NATS');
-    if (!natsServerNewEnough(nc.info?.version)) {
+    if (!natsVersionOk(nc.info?.version ?? '')) {
       logger.warn(
         { version: nc.info?.version },
-        'nats-server is older than 2.10: after a stream leader is killed, replicas of the stream can diverge (seen with 2.9.10); use 2.10 or later',
+        `nats-server is older than ${MIN_NATS_SERVER}: after a stream leader is killed, replicas of the stream can diverge (seen with 2.9.10); use ${MIN_NATS_SERVER} or later`,
       );
     }
     const jsm = await nc.jetstreamManager({ timeout: opts.timeoutMs });
@@ -697,12 +698,4 @@ export class JetStreamBackend implements Backend {
       await this.nc.close().catch(() => undefined);
     }
   }
-}
-
-/** Whether a nats-server version ("2.10.27") is 2.10 or later; unknown versions pass. */
-export function natsServerNewEnough(version: string | undefined): boolean {
-  const m = /^v?(\d+)\.(\d+)/.exec(version ?? '');
-  if (!m) return true;
-  const major = Number(m[1]);
-  return major > 2 || (major === 2 && Number(m[2]) >= 10);
 }
