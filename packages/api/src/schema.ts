@@ -78,8 +78,12 @@ export function protoRoot(): protobuf.Root {
   if (!root) {
     const dir = protoDir();
     const r = new protobuf.Root();
-    // Well-known types (google/protobuf/*) come bundled with protobufjs.
-    r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(dir, target));
+    // Well-known types (google/protobuf/*) come bundled with protobufjs; descriptor.proto
+    // (imported by k8ts/meta/v1/schema.proto for its field options) ships as a file there.
+    r.resolvePath = (_origin, target) => {
+      if (target === 'google/protobuf/descriptor.proto') return require.resolve('protobufjs/google/protobuf/descriptor.proto');
+      return target.startsWith('google/protobuf/') ? target : path.join(dir, target);
+    };
     r.loadSync(protoFiles(), { keepCase: true });
     r.resolveAll();
     root = r;
