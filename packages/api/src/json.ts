@@ -42,6 +42,7 @@ export interface DecodeOptions {
 const TIMESTAMP = 'google.protobuf.Timestamp';
 const INT_OR_STRING = 'k8ts.meta.v1.IntOrString';
 const QUANTITY = 'k8ts.meta.v1.Quantity';
+const FIELDS_V1 = 'k8ts.meta.v1.FieldsV1';
 
 // RFC 3339 date-time, as Kubernetes' metav1.Time and MicroTime accept.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -245,6 +246,10 @@ class Decoder {
       }
       return { value: s };
     }
+    if (name === FIELDS_V1) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.problem(path, `expected a FieldsV1 object, got ${describe(value)}`);
+      return { raw: JSON.stringify(value) };
+    }
     if (name.startsWith('google.protobuf.')) return this.problem(path, `unsupported well-known type ${name}`);
     return this.message(name, value, path);
   }
@@ -328,6 +333,7 @@ function encodeSpecial(fullName: string, v: unknown): unknown {
     return ios.intVal ?? 0;
   }
   if (name === QUANTITY) return (v as { value?: string }).value ?? '0';
+  if (name === FIELDS_V1) return JSON.parse((v as { raw?: string }).raw || '{}') as unknown;
   return encodeMessage(name, v as Record<string, unknown>);
 }
 
