@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { kindFor } from '@k8ts/api';
-import { type FlagSpec, type KitServer, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { ConfigError, type FlagSpec, type KitServer, createCA, createLogger, issueCertificate, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import { AdmissionChain } from './admission';
 import { DefaultTolerationSeconds } from './admission/defaulttolerationseconds';
 import { NamespaceLifecycle } from './admission/namespacelifecycle';
@@ -19,6 +19,8 @@ import { bootstrap } from './bootstrap';
 import { type ChangeFeed, EtcdChangeFeed } from './cache/changefeed';
 import { CacheHub, STORAGE_PREFIX } from './cache/hub';
 import { NatsChangeFeed } from './cache/natsfeed';
+import { applyPatchHandler } from './http/apply';
+import { type HttpDeps, type HttpServer, startHttpServer } from './http/server';
 import { registerMetrics } from './metrics';
 import { LeaseManager } from './registry/leases';
 import { Registry } from './registry/registry';
@@ -85,6 +87,20 @@ export const flags: FlagSpec[] = [
   { name: 'store-timeout', type: 'duration', default: '10s', min: 100, description: 'Deadline of each store call.' },
   { name: 'kubelet-ca', type: 'file', description: 'PEM CA of kubelet serving certificates: when set, the apiserver reaches kubelets over TLS.' },
   { name: 'bootstrap', type: 'bool', default: true, description: 'Create the system namespaces and the default RBAC policy at start.' },
+  {
+    name: 'http-listen',
+    type: 'string',
+    default: 'auto',
+    description: "Address of the Kubernetes HTTP API (HTTPS), host:port; 'auto': the --listen host, port + 1 (a free port when --listen's is 0); 'none': off.",
+  },
+  { name: 'http-tls-cert', type: 'file', description: 'PEM serving certificate of the HTTPS API; none: --tls-cert, else a self-signed certificate made at start.' },
+  { name: 'http-tls-key', type: 'file', description: 'PEM private key of --http-tls-cert.' },
+  {
+    name: 'client-ca-file',
+    type: 'file',
+    description: 'PEM CA of client certificates: an HTTPS client presenting one it signed is the user of its subject CN, in the groups of its O values.',
+  },
+  { name: 'advertise-address', type: 'string', default: '', description: 'The IP the kubernetes Service endpoints point at; empty: the HTTPS listen host.' },
 ];
 
 export interface ApiserverConfig {
@@ -117,15 +133,85 @@ export interface ApiserverConfig {
   storeTimeout: number;
   kubeletCa?: string;
   bootstrap: boolean;
+  httpListen: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
+  clientCaFile?: string;
+  advertiseAddress: string;
   [key: string]: unknown;
 }
 
 export interface Apiserver {
   server: KitServer;
+  /** The HTTPS Kubernetes API, unless --http-listen none. */
+  http?: HttpServer;
   registry: Registry;
   hub: CacheHub;
   logger: Logger;
   shutdown(): Promise<void>;
+}
+
+/** The HTTPS address: --http-listen, or beside the gRPC port ('auto'); undefined for 'none'. */
+export function httpListenAddress(httpListen: string, grpcListen: string, grpcPort: number): string | undefined {
+  if (httpListen === 'none') return undefined;
+  if (httpListen !== 'auto' && httpListen !== '') return httpListen;
+  const host = grpcListen.slice(0, grpcListen.lastIndexOf(':'));
+  const configured = Number(grpcListen.slice(grpcListen.lastIndexOf(':') + 1));
+  return `${host}:${configured === 0 ? 0 : grpcPort + 1}`;
+}
+
+/** The serving certificate of the HTTPS API: the flags, the gRPC TLS pair, or a self-signed one. */
+async function servingCertificate(config: ApiserverConfig, host: string, logger: Logger): Promise<{ cert: string; key: string }> {
+  const read = (f: string) => fs.readFileSync(f, 'utf8');
+  if (config.httpTlsCert || config.httpTlsKey) {
+    if (!config.httpTlsCert || !config.httpTlsKey) throw new ConfigError('--http-tls-cert and --http-tls-key must be given together', { flag: 'http-tls-cert' });
+    return { cert: read(config.httpTlsCert), key: read(config.httpTlsKey) };
+  }
+  if (config.tlsCert && config.tlsKey) return { cert: read(config.tlsCert), key: read(config.tlsKey) };
+  logger.warn('no --http-tls-cert: the HTTPS API serves a self-signed certificate made at start (clients must skip verification)');
+  const ca = await createCA({ commonName: 'k8ts-apiserver-self-signed-ca', days: 365 });
+  const isIp = /^[\d.]+$|:/.test(host);
+  const pair = await issueCertificate({
+    ca,
+    commonName: 'k8ts-apiserver',
+    dnsNames: ['localhost', ...(isIp ? [] : [host])],
+    ipAddresses: ['127.0.0.1', ...(isIp && host !== '0.0.0.0' ? [host] : [])],
+    usages: ['server'],
+    days: 365,
+  });
+  return { cert: pair.certPem, key: pair.keyPem };
+}
+
+/** /version: the Kubernetes version whose API k8ts serves, and k8ts' own in gitVersion. */
+function versionInfo(): HttpDeps['version'] {
+  return {
+    major: '1',
+    minor: '32',
+    gitVersion: `v1.32.0-k8ts.${K8TS_VERSION}`,
+    gitCommit: '',
+    gitTreeState: 'clean',
+    buildDate: '',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsc',
+    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+const K8TS_VERSION = '0.1.0';
+
+async function startHttpApi(config: ApiserverConfig, server: KitServer, logger: Logger, deps: HttpDeps): Promise<HttpServer | undefined> {
+  const listen = httpListenAddress(config.httpListen, config.listen, server.port);
+  if (!listen) return undefined;
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const { cert, key } = await servingCertificate(config, host, logger);
+  const http = await startHttpServer(deps, {
+    listen,
+    cert,
+    key,
+    ...(config.clientCaFile ? { clientCa: fs.readFileSync(config.clientCaFile) } : {}),
+  });
+  logger.info({ address: `https://${http.host}:${http.port}` }, 'Kubernetes HTTP API listening');
+  return http;
 }
 
 /** Waits until the store answers (it may be starting alongside). */
@@ -221,16 +307,34 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
     },
   });
   registerMetrics(server.registry, hub);
+  let ready = false;
+  const http = await startHttpApi(config, server, logger, {
+    registry,
+    hub,
+    security,
+    audit,
+    logger,
+    kubelet,
+    bookmarkIntervalMs: config.watchBookmarkInterval,
+    applyPatch: applyPatchHandler,
+    version: versionInfo(),
+    ready: () => ready,
+    metrics: async () => ({ contentType: server.registry.contentType, body: await server.registry.metrics() }),
+  });
   server.setReady(true);
+  ready = true;
 
   let stopping: Promise<void> | undefined;
   return {
     server,
+    http,
     registry,
     hub,
     logger,
     shutdown() {
       stopping ??= (async () => {
+        ready = false;
+        await http?.close();
         await server.shutdown();
         await hub.stop();
         kubelet.close();

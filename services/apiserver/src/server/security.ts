@@ -3,7 +3,7 @@
 // (Node and RBAC authorizers, or AlwaysAllow for tests). Writes of RBAC objects also pass the
 // escalation checks. Failures are ApiErrors: UNAUTHENTICATED, PERMISSION_DENIED.
 import * as fs from 'fs';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '@k8ts/kit';
 import {
   AuthError,
@@ -24,7 +24,7 @@ import {
   DEFAULT_AUDIENCE,
 } from '../auth';
 import type { CacheHub } from '../cache/hub';
-import { forbidden, unauthorized } from '../errors';
+import { ApiError, forbidden, unauthorized } from '../errors';
 import type { ApiObject } from '../strategies/types';
 import { nodeGraphSource, rbacSource, serviceAccountSource } from './sources';
 
@@ -110,16 +110,31 @@ export class Security {
   /** The caller of a gRPC call, from its "authorization: Bearer <token>" metadata. */
   async authenticate(md: grpc.Metadata): Promise<UserInfo> {
     const raw = md.get('authorization')[0];
+    const user = await this.authenticateBearer(typeof raw === 'string' ? raw : raw?.toString());
+    if (user) return user;
+    if (this.anonymous) return ANONYMOUS;
+    throw unauthorized('Unauthorized: no bearer token: send "authorization: Bearer <token>" metadata');
+  }
+
+  /**
+   * The user of an "authorization" header value ("Bearer <token>"), for both transports;
+   * undefined when there is none. A token that no authenticator accepts is UNAUTHENTICATED.
+   */
+  async authenticateBearer(header: string | undefined): Promise<UserInfo | undefined> {
     try {
-      const token = bearerToken(typeof raw === 'string' ? raw : raw?.toString());
+      const token = bearerToken(header);
       const user = await this.authenticator.authenticate(token);
       if (user) return user;
     } catch (err) {
       if (err instanceof AuthError) throw unauthorized(`Unauthorized: ${err.message}`);
       throw err;
     }
-    if (this.anonymous) return ANONYMOUS;
-    throw unauthorized('Unauthorized: no bearer token: send "authorization: Bearer <token>" metadata');
+    return undefined;
+  }
+
+  /** Whether callers without credentials act as system:anonymous (--anonymous-auth). */
+  get anonymousAllowed(): boolean {
+    return this.anonymous;
   }
 
   /** Throws PERMISSION_DENIED unless the user may do what the attributes say. */
@@ -128,6 +143,18 @@ export class Security {
     const d = await this.authorizer.authorize(attrs);
     if (d.decision === 'allow') return;
     throw forbidden(a.resource, a.apiGroup, a.name ?? '', d.reason);
+  }
+
+  /**
+   * Authorizes a non-resource request (GET /healthz, /version, /apis, /openapi/v3, ...)
+   * against the nonResourceURLs of RBAC rules, as Kubernetes; FORBIDDEN otherwise, with
+   * Kubernetes' message (`forbidden: User "x" cannot get path "/api"`).
+   */
+  async authorizeNonResource(user: UserInfo, method: string, path: string): Promise<void> {
+    const verb = (method === 'head' ? 'get' : method === 'post' ? 'create' : method === 'put' ? 'update' : method) as Attributes['verb'];
+    const d = await this.authorizer.authorize({ user, verb, apiGroup: '', resource: '', nonResourcePath: path });
+    if (d.decision === 'allow') return;
+    throw new ApiError(grpc.status.PERMISSION_DENIED, 'Forbidden', 403, `forbidden: User "${user.name}" cannot ${method} path "${path.slice(0, 200)}"`, { subject: {} });
   }
 
   /** Nobody grants permissions they do not hold: the checks of RBAC writes (a no-op without RBAC). */
