@@ -5,7 +5,8 @@
 #   system packages: etcd-client and etcd-server
 #   (compatibility tests and side-by-side benchmarks), haproxy (the proxy benchmark's
 #   baseline), protoc with the gRPC Python plugin and
-#   python3-grpcio (cross-language client checks).
+#   python3-grpcio (cross-language client checks), python3-kubernetes (the HTTP API's
+#   Python client checks).
 # Missing packages are installed with apt-get (as root, or through sudo when available).
 # Set K8TS_SETUP_SYSTEM=0 to skip the system packages (for example on a machine you do not
 # administer); `make test` then tells you which binary is missing.
@@ -22,6 +23,8 @@ have_cmd protoc || need+=(protobuf-compiler)
 [ -f /usr/include/google/protobuf/timestamp.proto ] || need+=(libprotobuf-dev)
 have_cmd grpc_python_plugin || need+=(protobuf-compiler-grpc)
 /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1 || need+=(python3-grpcio python3-protobuf)
+# The Python Kubernetes client: one of the real clients the HTTP API is tested with.
+/usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
 have_cmd openssl || need+=(openssl)
 have_cmd haproxy || need+=(haproxy)
 

@@ -54,6 +54,8 @@ export interface ControlPlane {
   apiserver: ServiceProcess;
   /** host:port the apiserver listens on. */
   apiserverAddress: string;
+  /** https://host:port of the apiserver's Kubernetes HTTP API (undefined with --http-listen none). */
+  httpUrl?: string;
   /** The token of user 'admin' (uid admin-uid, group system:masters). */
   adminToken: string;
   /** The apiserver's --token-auth-file. */
@@ -160,6 +162,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     procs.push(apiserver);
     const m = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(apiserver.logs());
     if (!m) throw new Error(`apiserver did not log its address:\n${apiserver.logs()}`);
+    const httpUrl = /"address":"(https:\/\/[^"]+)"[^\n]*"msg":"Kubernetes HTTP API listening"/.exec(apiserver.logs())?.[1];
 
     const known = (user: string) => {
       const t = tokens.get(user);
@@ -188,6 +191,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       storeEndpoint,
       apiserver,
       apiserverAddress: m[1],
+      httpUrl,
       adminToken: known(ADMIN.name).token,
       tokenAuthFile,
       serviceAccountKeyFile,
