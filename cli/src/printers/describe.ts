@@ -2,11 +2,24 @@
 // ReplicaSets, Jobs, Services, Nodes, Namespaces and Endpoints have their own layouts; other kinds
 // show their metadata and then their fields.
 import type { KindInfo } from '@k8ts/api';
+import { formatEndpoints, nodeStatus } from '@k8ts/machinery';
 import { toYaml } from './output';
-import { eventTime, formatEndpoints, intOrString, nodeStatus, podSummary } from './columns';
 import { age, formatTable, humanDuration } from './table';
 
 type Obj = Record<string, any>;
+
+/** An int-or-string as the decoded message holds it ({ intVal } / { strVal }), as text. */
+export function intOrString(v: { intVal?: number; strVal?: string } | number | string | undefined): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number' || typeof v === 'string') return String(v);
+  if (v.strVal !== undefined && v.strVal !== null && v.strVal !== '') return v.strVal;
+  return String(v.intVal ?? 0);
+}
+
+/** When an event last happened: lastTimestamp, else eventTime, firstTimestamp, creation. */
+export function eventTime(ev: Obj): string | undefined {
+  return ev.lastTimestamp || ev.eventTime || ev.firstTimestamp || ev.metadata?.creationTimestamp;
+}
 
 /** Lines of `Key:  value`, aligned per block of consecutive keys at the same depth. */
 export class DescribeWriter {
@@ -516,4 +529,3 @@ export function describeObject(kind: KindInfo, obj: Obj, json: Obj, related: Rel
   return w.toString();
 }
 
-export { podSummary };

@@ -1,12 +1,15 @@
 // Printing objects in the formats of `get -o`: tables (default and wide), yaml, json, name
-// and jsonpath. Objects are shown in their Kubernetes JSON form.
+// and jsonpath. Objects are shown in their Kubernetes JSON form. Tables are the API server's:
+// the objects become a meta.k8s.io/v1 Table with the printer columns of @k8ts/machinery, the
+// same the server answers kubectl with, and are rendered the way kubectl renders one.
 import * as YAML from 'yaml';
 import { toK8sJson } from '@k8ts/api';
 import type { KindInfo } from '@k8ts/api';
+import { toTable } from '@k8ts/machinery';
 import { CliError } from '../errors';
 import { kindLabel } from '../resources';
-import { columnsFor } from './columns';
 import { formatTable } from './table';
+import { renderTable } from './tablerows';
 
 type Obj = Record<string, any>;
 
@@ -58,24 +61,17 @@ export interface TableOptions {
 
 /** Header and rows of one kind's table. */
 export function tableParts(kind: KindInfo, objs: Obj[], opts: TableOptions = {}): { headers: string[]; rows: string[][] } {
-  const cols = columnsFor(kind.kind);
-  const now = opts.now ?? Date.now();
-  const headers = cols.noName ? [...cols.headers] : ['NAME', ...cols.headers];
-  if (opts.wide && cols.wide) headers.push(...cols.wide);
-  if (opts.showLabels) headers.push('LABELS');
-  if (opts.withNamespace && kind.namespaced) headers.unshift('NAMESPACE');
-  const rows = objs.map((o) => {
-    const name = opts.withKind ? objectName(kind, o) : String(o.metadata?.name ?? '');
-    const row = cols.noName ? cols.row(o, now) : [name, ...cols.row(o, now)];
-    if (opts.wide && cols.wideRow) row.push(...cols.wideRow(o, now));
-    if (opts.showLabels) {
-      const labels = Object.entries((o.metadata?.labels ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
-      row.push(labels.length > 0 ? labels.join(',') : '<none>');
-    }
-    if (opts.withNamespace && kind.namespaced) row.unshift(String(o.metadata?.namespace ?? ''));
-    return row;
+  const table = toTable(
+    kind,
+    objs.map((o) => toJson(kind, o)),
+    { now: opts.now ?? Date.now(), includeObject: 'Metadata' },
+  );
+  return renderTable(table, {
+    wide: opts.wide,
+    withNamespace: opts.withNamespace && kind.namespaced,
+    kindPrefix: opts.withKind ? kindLabel(kind) : undefined,
+    showLabels: opts.showLabels,
   });
-  return { headers, rows };
 }
 
 export function printTable(kind: KindInfo, objs: Obj[], opts: TableOptions = {}): string {
