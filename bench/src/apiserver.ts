@@ -12,13 +12,20 @@
 //
 // Authentication is on (a token file, RBAC and Node authorizers), as in a cluster. Sizes can
 // be lowered for a quick run: BENCH_APISERVER_PODS, BENCH_APISERVER_WATCHERS,
-// BENCH_APISERVER_BASELINE=0 skips the etcd run. Ends with one JSON line carrying
+// BENCH_APISERVER_BASELINE=0 skips the etcd run, BENCH_APISERVER_HTTP=0 the HTTP path.
+//
+// The HTTP path (k8ts store run only): the same three workloads through the Kubernetes HTTP
+// API, HTTP/2 with JSON as client-go speaks it (32 sessions creating pods, JSON and Table
+// lists of the gRPC run's 10,000 pods, 1,000 watches on 10 sessions), side by side with the
+// gRPC figures of the same run; the JSON line adds http_creates_per_s, http_list_10k_p99_ms,
+// http_watch_p99_ms and http_vs_grpc_*_ratio. Ends with one JSON line carrying
 // creates_per_s, list_10k_p50_ms, list_10k_p99_ms, watch_p50_ms, watch_p99_ms and the etcd
 // figures with their ratios.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as http2 from 'http2';
 import * as grpc from '@grpc/grpc-js';
 import { corev1 } from '@k8ts/api';
 import { type ServiceProcess, freePort, spawnService, startNats } from '@k8ts/testkit';
@@ -34,6 +41,7 @@ const WRITES = Number(process.env.BENCH_APISERVER_WRITES ?? 200);
 const BASELINE = process.env.BENCH_APISERVER_BASELINE !== '0';
 const ONLY_BASELINE = process.env.BENCH_APISERVER_ONLY_BASELINE === '1';
 const TOKEN = crypto.randomBytes(24).toString('base64url');
+const HTTP = process.env.BENCH_APISERVER_HTTP !== '0';
 
 interface Backend {
   name: string;
@@ -48,6 +56,19 @@ interface Results {
   listP99: number;
   decodedP50: number;
   decodedP99: number;
+  listItems: number;
+  watchP50: number;
+  watchP99: number;
+  watchEvents: number;
+  http?: HttpResults;
+}
+
+interface HttpResults {
+  createsPerS: number;
+  listP50: number;
+  listP99: number;
+  tableP50: number;
+  tableP99: number;
   listItems: number;
   watchP50: number;
   watchP99: number;
@@ -91,14 +112,16 @@ async function startEtcd(dir: string): Promise<Backend> {
   return { name: 'etcd', endpoint: `127.0.0.1:${client}`, stop: async () => void (await proc.stop()) };
 }
 
-async function startApiserver(b: Backend, tokenFile: string): Promise<{ address: string; proc: ServiceProcess }> {
+async function startApiserver(b: Backend, tokenFile: string): Promise<{ address: string; httpUrl: string; proc: ServiceProcess }> {
   const args = [APISERVER, '--listen', '127.0.0.1:0', '--etcd-servers', b.endpoint, '--token-auth-file', tokenFile, '--authorization-mode', 'RBAC,Node', '--log-level', 'warn'];
   if (b.natsUrl) args.push('--nats-url', b.natsUrl);
   // The "ready" line is at info level: wait for the listening port instead.
   const proc = await spawnService({ cmd: process.execPath, args: args.map((a) => (a === 'warn' ? 'info' : a)), readyPattern: /"msg":"ready"/, timeoutMs: 60000 });
   const m = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(proc.logs());
   if (!m) throw new Error(`no address in the apiserver log:\n${proc.logs()}`);
-  return { address: m[1], proc };
+  const h = /"address":"(https:\/\/[^"]+)"[^\n]*"msg":"Kubernetes HTTP API listening"/.exec(proc.logs());
+  if (!h) throw new Error(`no HTTP address in the apiserver log:\n${proc.logs()}`);
+  return { address: m[1], httpUrl: h[1], proc };
 }
 
 const md = () => {
@@ -211,7 +234,9 @@ async function run(b: Backend, tokenFile: string): Promise<Results> {
     for (const s of streams) s.cancel();
     for (const c of cms) c.close();
     delays.sort((x, y) => x - y);
+    const http = b.natsUrl && HTTP ? await httpPhase(api.httpUrl) : undefined;
     return {
+      http,
       createsPerS,
       listP50: pct(lat, 50),
       listP99: pct(lat, 99),
@@ -272,6 +297,20 @@ async function main(): Promise<void> {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
   console.log(`targets: >= 2000 creates/s, List ${PODS} p99 <= 200 ms, watch delivery p99 <= 50 ms (measured from the start of each write)`);
+  const hk = results[0][1];
+  const h = hk.http;
+  if (h) {
+    console.log('');
+    const hrows = [
+      ['k8ts store, door', `creates/s (${CLIENTS} clients)`, `List ${PODS} p50 ms`, 'p99 ms', 'Table p50 ms', 'p99 ms', `watch (${WATCHERS}) p50 ms`, 'p99 ms', 'events'],
+      ['gRPC (protobuf)', f(hk.createsPerS, 0), f(hk.listP50), f(hk.listP99), '-', '-', f(hk.watchP50), f(hk.watchP99), `${hk.watchEvents}/${WRITES * WATCHERS}`],
+      ['HTTP/2 (JSON)', f(h.createsPerS, 0), f(h.listP50), f(h.listP99), f(h.tableP50), f(h.tableP99), f(h.watchP50), f(h.watchP99), `${h.watchEvents}/${WRITES * WATCHERS}`],
+      ['HTTP vs gRPC', f(h.createsPerS / hk.createsPerS, 2), f(hk.listP50 / h.listP50, 2), f(hk.listP99 / h.listP99, 2), f(hk.listP50 / h.tableP50, 2), f(hk.listP99 / h.tableP99, 2), f(hk.watchP50 / h.watchP50, 2), f(hk.watchP99 / h.watchP99, 2), ''],
+    ];
+    const hw = hrows[0].map((_, i) => Math.max(...hrows.map((r) => r[i].length)));
+    for (const r of hrows) console.log(r.map((c, i) => c.padEnd(hw[i])).join('  '));
+    console.log('ratios: gRPC figure / HTTP figure for latencies, HTTP / gRPC for creates (1.0 = as fast as gRPC; target >= 0.9)');
+  }
   const [, k] = results[0];
   const e = results[1]?.[1];
   const round = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 100) / 100);
@@ -293,6 +332,16 @@ async function main(): Promise<void> {
       etcd_list_10k_p99_ms: round(e?.listP99),
       etcd_watch_p99_ms: round(e?.watchP99),
       creates_ratio_vs_etcd: e ? round(k.createsPerS / e.createsPerS) : null,
+      http_creates_per_s: round(h?.createsPerS),
+      http_list_10k_p50_ms: round(h?.listP50),
+      http_list_10k_p99_ms: round(h?.listP99),
+      http_table_10k_p99_ms: round(h?.tableP99),
+      http_watch_p50_ms: round(h?.watchP50),
+      http_watch_p99_ms: round(h?.watchP99),
+      http_vs_grpc_creates_ratio: h ? round(h.createsPerS / k.createsPerS) : null,
+      http_vs_grpc_list_p99_ratio: h ? round(k.listP99 / h.listP99) : null,
+      http_vs_grpc_table_p99_ratio: h ? round(k.listP99 / h.tableP99) : null,
+      http_vs_grpc_watch_p99_ratio: h ? round(k.watchP99 / h.watchP99) : null,
     }),
   );
 }
@@ -304,3 +353,148 @@ main().then(
     process.exit(1);
   },
 );
+
+// ---- The HTTP path: the same workloads through the Kubernetes HTTP API (HTTP/2, JSON) ----
+
+/** One HTTP/2 session, as one client-go process keeps per apiserver. */
+function session(url: string): http2.ClientHttp2Session {
+  const s = http2.connect(url, { rejectUnauthorized: false });
+  s.on('error', () => undefined);
+  return s;
+}
+
+function call(s: http2.ClientHttp2Session, method: string, path: string, body?: string, accept = 'application/json'): Promise<{ status: number; bytes: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = s.request({ ':method': method, ':path': path, authorization: `Bearer ${TOKEN}`, accept, ...(body ? { 'content-type': 'application/json' } : {}) });
+    const chunks: Buffer[] = [];
+    let status = 0;
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const b = Buffer.concat(chunks);
+      resolve({ status, bytes: b.length, text: status >= 300 ? b.toString('utf8').slice(0, 300) : '' });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function httpPhase(url: string): Promise<HttpResults> {
+  const sessions = Array.from({ length: CLIENTS }, () => session(url));
+  try {
+    const admin = sessions[0];
+    for (const name of ['bench-http', 'watched-http']) {
+      const r = await call(admin, 'POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+      if (r.status !== 201) throw new Error(`create namespace ${name}: ${r.status} ${r.text}`);
+    }
+    // Creates: 32 sessions, the same pods as the gRPC run (in their own namespace).
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      sessions.map(async (s) => {
+        for (let i = next++; i < PODS; i = next++) {
+          const pod = {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: `pod-${i}`, labels: { app: 'bench', shard: String(i % 10) } },
+            spec: { containers: [{ name: 'app', image: 'k8ts/echo', ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
+          };
+          const r = await call(s, 'POST', '/api/v1/namespaces/bench-http/pods', JSON.stringify(pod));
+          if (r.status !== 201) throw new Error(`create pod-${i}: ${r.status} ${r.text}`);
+        }
+      }),
+    );
+    const createsPerS = PODS / ((performance.now() - t0) / 1000);
+
+    // Lists of the gRPC run's 10,000 pods (namespace bench): JSON, then Tables (what kubectl asks).
+    const timeList = async (accept: string) => {
+      const lat: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < LISTS + 3; i++) {
+        const s = performance.now();
+        const r = await call(admin, 'GET', '/api/v1/namespaces/bench/pods', undefined, accept);
+        if (r.status !== 200) throw new Error(`list: ${r.status} ${r.text}`);
+        bytes = r.bytes;
+        if (i >= 3) lat.push(performance.now() - s);
+      }
+      lat.sort((x, y) => x - y);
+      return { lat, bytes };
+    };
+    const json = await timeList('application/json');
+    const table = await timeList('application/json;as=Table;v=v1;g=meta.k8s.io,application/json');
+    const counted = await call(admin, 'GET', '/api/v1/namespaces/bench/pods?limit=1');
+    void counted;
+
+    // Watch delivery at WATCHERS HTTP watchers (10 sessions, as the gRPC run's 10 connections).
+    const watchSessions = sessions.slice(0, 10);
+    const listed = await new Promise<string>((resolve, reject) => {
+      const req = admin.request({ ':path': '/api/v1/namespaces/watched-http/configmaps', authorization: `Bearer ${TOKEN}` });
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (text += c));
+      req.on('end', () => resolve((JSON.parse(text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion));
+      req.on('error', reject);
+      req.end();
+    });
+    const started = new Map<string, number>();
+    const delays: number[] = [];
+    let ready = 0;
+    const streams: http2.ClientHttp2Stream[] = [];
+    for (let i = 0; i < WATCHERS; i++) {
+      const s = watchSessions[i % watchSessions.length];
+      const req = s.request({
+        ':path': `/api/v1/namespaces/watched-http/configmaps?watch=1&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=${listed}`,
+        authorization: `Bearer ${TOKEN}`,
+      });
+      let buf = '';
+      let first = true;
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => {
+        buf += c;
+        let nl = buf.indexOf('\n');
+        while (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf('\n');
+          if (first) {
+            first = false;
+            ready++;
+          }
+          const m = /"name":"(cm-\d+)"/.exec(line);
+          const t = m ? started.get(m[1]) : undefined;
+          if (t !== undefined && line.startsWith('{"type":"ADDED"')) delays.push(performance.now() - t);
+        }
+      });
+      req.on('error', () => undefined);
+      req.end();
+      streams.push(req);
+    }
+    const deadline = Date.now() + 60000;
+    while (ready < WATCHERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < WRITES; i++) {
+      const name = `cm-${i}`;
+      started.set(name, performance.now());
+      const r = await call(admin, 'POST', '/api/v1/namespaces/watched-http/configmaps', JSON.stringify({ metadata: { name }, data: { i: String(i) } }));
+      if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${r.text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const want = WRITES * WATCHERS;
+    const end = Date.now() + 30000;
+    while (delays.length < want && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    for (const s of streams) s.close();
+    delays.sort((x, y) => x - y);
+    return {
+      createsPerS,
+      listP50: pct(json.lat, 50),
+      listP99: pct(json.lat, 99),
+      tableP50: pct(table.lat, 50),
+      tableP99: pct(table.lat, 99),
+      listItems: PODS,
+      watchP50: pct(delays, 50),
+      watchP99: pct(delays, 99),
+      watchEvents: delays.length,
+    };
+  } finally {
+    for (const s of sessions) s.close();
+  }
+}
