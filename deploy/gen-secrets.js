@@ -4,9 +4,11 @@
 // Run through scripts/gen-secrets.sh; see deploy/README.md ("Secrets").
 //
 //   node deploy/gen-secrets.js [--out DIR] [--nodes n1,n2,...] [--rotate] [--namespace NS] [--issuer ISS]
+//                              [--service-cidr CIDR] [--kubeconfig-server URL]
 //
 // It uses the apiserver's own helpers (services/apiserver/dist/auth: generateKeyPairPem,
-// generateToken, formatTokenFileLine, TokenIssuer, issueNodeToken), so `make build` comes first.
+// generateToken, formatTokenFileLine, TokenIssuer, issueNodeToken), so `make build` comes first,
+// and openssl for the certificates (ECDSA P-256 keys, as `k8ts up` makes them).
 //
 //   sa.key, sa.pub        the service-account signing key (ES256): verifies service-account and
 //                         node tokens, signs the tokens the apiserver issues
@@ -15,13 +17,27 @@
 //                         the components' tokens (users system:kube-scheduler, ...)
 //   tokens.csv            the apiserver's --token-auth-file: the four static tokens above
 //   node-tokens/<n>.token one node token (a JWT for system:node:<n>) per node
+//   ca.crt, ca.key        the cluster CA (10 years): the apiserver's --client-ca-file
+//   apiserver.crt/.key    the HTTPS serving certificate (1 year), SANs: localhost, 127.0.0.1
+//                         (a port-forward), the Service apiserver.<ns>[.svc[.cluster.local]],
+//                         the kubernetes Service's names and its ClusterIP (the first address
+//                         of --service-cidr, the apiserver's --service-cluster-ip-range)
+//   admin.crt, admin.key  the administrator's client certificate (1 year): CN kubernetes-admin,
+//                         O system:masters, as kubeadm's admin.conf
+//   kubeconfig            for kubectl: server --kubeconfig-server (a port-forward of the
+//                         Service's https port), the CA and the admin certificate inline
 //   kustomization.yaml    secretGenerator: apiserver-credentials, scheduler-token,
 //                         controller-manager-token, proxy-token, node-tokens
 //
-// What exists is kept: a second run only adds what is missing (the tokens of new nodes, say) and
-// re-issues node tokens that the current key does not verify. --rotate makes everything anew.
+// What exists is kept: a second run only adds what is missing (the tokens of new nodes, say),
+// re-issues node tokens that the current key does not verify, and re-issues certificates that
+// the CA did not sign, that expire within 30 days, or (the serving one) whose SANs are not
+// those wanted now. --rotate makes everything anew.
 'use strict';
+const { execFileSync } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
@@ -44,12 +60,24 @@ function usage() {
     '  --rotate         new signing key and new tokens for everything',
     '  --namespace NS   the namespace of the Secrets (default k8ts-system)',
     '  --issuer ISS     the "iss" of node tokens; must match the apiserver\'s --service-account-issuer (default k8ts)',
+    '  --service-cidr CIDR  the apiserver\'s --service-cluster-ip-range: its first address is in the',
+    '                   serving certificate (default 127.96.0.0/16, the apiserver\'s default)',
+    '  --kubeconfig-server URL  the server of the kubeconfig written here (default https://127.0.0.1:16444,',
+    '                   for: kubectl -n k8ts-system port-forward svc/apiserver 16444:443)',
     '',
   ].join('\n');
 }
 
 function parseArgs(argv) {
-  const opts = { out: path.join(root, 'deploy', 'k8s', 'secrets'), nodes: undefined, rotate: false, namespace: 'k8ts-system', issuer: 'k8ts' };
+  const opts = {
+    out: path.join(root, 'deploy', 'k8s', 'secrets'),
+    nodes: undefined,
+    rotate: false,
+    namespace: 'k8ts-system',
+    issuer: 'k8ts',
+    serviceCidr: '127.96.0.0/16',
+    kubeconfigServer: 'https://127.0.0.1:16444',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -74,6 +102,12 @@ function parseArgs(argv) {
         break;
       case '--issuer':
         opts.issuer = value();
+        break;
+      case '--service-cidr':
+        opts.serviceCidr = value();
+        break;
+      case '--kubeconfig-server':
+        opts.kubeconfigServer = value();
         break;
       case '--help':
       case '-h':
@@ -177,13 +211,16 @@ function main() {
     made.push(`node-tokens/${n}.token`);
   }
 
+  const pki = ensureCertificates(out, opts, made);
+  writeSecret(path.join(out, 'kubeconfig'), kubeconfig(opts.kubeconfigServer, pki));
+
   writeSecret(path.join(out, 'kustomization.yaml'), kustomization(opts.namespace, nodes));
   fs.chmodSync(path.join(out, 'kustomization.yaml'), 0o644);
 
   const rel = path.relative(process.cwd(), out).startsWith('..') ? out : path.relative(process.cwd(), out) || '.';
   process.stdout.write(
     `gen-secrets: ${rel}: ${made.length ? `made ${made.join(', ')}` : 'everything was there already'}; nodes: ${nodes.join(', ')}\n` +
-      `gen-secrets: the administrator's token is in ${path.join(rel, 'admin.token')}; apply an overlay to use them: kubectl apply -k deploy/k8s/overlays/dev\n`,
+      `gen-secrets: the administrator's token is in ${path.join(rel, 'admin.token')}, a kubeconfig (HTTPS, ${opts.kubeconfigServer}) in ${path.join(rel, 'kubeconfig')}; apply an overlay to use them: kubectl apply -k deploy/k8s/overlays/dev\n`,
   );
 }
 
@@ -195,6 +232,184 @@ function verifies(verifier, token, node) {
   } catch {
     return false;
   }
+}
+
+// ---- certificates (openssl) ------------------------------------------------------------
+
+const CA_DAYS = 3650;
+const LEAF_DAYS = 365;
+const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Runs openssl; a failure ends the script naming the command and openssl's message. */
+function openssl(args, input) {
+  try {
+    return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (e) {
+    if (e.code === 'ENOENT') fail('openssl is not installed: it makes the cluster\'s certificates (apt-get install openssl)');
+    fail(`openssl ${args[0]} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** A new ECDSA P-256 private key, PKCS#8 PEM (ecparam + pkcs8: in OpenSSL 1.1, 3 and LibreSSL). */
+function newKey() {
+  return openssl(['pkcs8', '-topk8', '-nocrypt'], openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout']));
+}
+
+/** The first address of an IPv4 range: the kubernetes Service's ClusterIP. */
+function firstServiceIP(cidr) {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const bits = m ? Number(m[5]) : NaN;
+  if (!m || octets.some((o) => o > 255) || !(bits >= 1 && bits <= 30)) fail(`invalid --service-cidr ${JSON.stringify(cidr)}: must be an IPv4 CIDR such as 127.96.0.0/16`);
+  const ip = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const first = ((ip & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0) + 1;
+  return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join('.');
+}
+
+/** The serving certificate's SANs, as X509Certificate.subjectAltName lists them. */
+function apiserverSans(namespace, serviceCidr) {
+  const svc = ['apiserver', `apiserver.${namespace}`, `apiserver.${namespace}.svc`, `apiserver.${namespace}.svc.cluster.local`];
+  const kubernetes = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  return [...['localhost', ...svc, ...kubernetes].map((d) => `DNS:${d}`), 'IP Address:127.0.0.1', `IP Address:${firstServiceIP(serviceCidr)}`];
+}
+
+/** An openssl configuration: the request's (empty) name section and one extension section. */
+function opensslConfig(extensions) {
+  return ['[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', '[ext]', ...extensions, ''].join('\n');
+}
+
+/** A random positive 128-bit serial number for -set_serial. */
+function serial() {
+  const b = crypto.randomBytes(16);
+  b[0] = (b[0] & 0x7f) | 0x40;
+  return `0x${b.toString('hex')}`;
+}
+
+/** Runs fn(tmpDir) with a private temporary directory, removed afterwards. */
+function withTmp(fn) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-gen-secrets-'));
+  try {
+    return fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function makeCA() {
+  const keyPem = newKey();
+  const certPem = withTmp((tmp) => {
+    const key = path.join(tmp, 'ca.key');
+    const conf = path.join(tmp, 'openssl.cnf');
+    fs.writeFileSync(key, keyPem, { mode: 0o600 });
+    fs.writeFileSync(
+      conf,
+      opensslConfig(['basicConstraints = critical, CA:TRUE', 'keyUsage = critical, digitalSignature, keyCertSign, cRLSign', 'subjectKeyIdentifier = hash']),
+    );
+    return openssl(['req', '-x509', '-new', '-key', key, '-sha256', '-days', String(CA_DAYS), '-subj', '/CN=k8ts-ca', '-set_serial', serial(), '-config', conf, '-extensions', 'ext']);
+  });
+  return { certPem, keyPem };
+}
+
+/** A certificate signed by the CA: subject `subject` (/O=.../CN=...), usage serverAuth or clientAuth, SANs in subjectAltName form. */
+function issue(ca, subject, usage, sans) {
+  const keyPem = newKey();
+  const certPem = withTmp((tmp) => {
+    const f = (name, text, mode = 0o600) => {
+      const file = path.join(tmp, name);
+      fs.writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`, { mode });
+      return file;
+    };
+    const key = f('leaf.key', keyPem);
+    const ext = ['basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature', `extendedKeyUsage = ${usage}`, 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'];
+    if (sans.length > 0) ext.push(`subjectAltName = ${sans.map((s) => s.replace(/^IP Address:/, 'IP:')).join(', ')}`);
+    const conf = f('openssl.cnf', opensslConfig(ext), 0o644);
+    const csr = f('leaf.csr', openssl(['req', '-new', '-key', key, '-subj', subject, '-config', conf]));
+    const args = ['x509', '-req', '-in', csr, '-CA', f('ca.crt', ca.certPem), '-CAkey', f('ca.key', ca.keyPem), '-set_serial', serial()];
+    return openssl([...args, '-days', String(LEAF_DAYS), '-sha256', '-extfile', conf, '-extensions', 'ext']);
+  });
+  return { certPem, keyPem };
+}
+
+/** Why an existing certificate must be issued again, or undefined when it is right. */
+function reissueReason(certPem, keyPem, ca, subject, sans) {
+  if (!certPem || !keyPem) return 'missing';
+  let cert;
+  try {
+    cert = new crypto.X509Certificate(certPem);
+  } catch {
+    return 'unreadable';
+  }
+  const caCert = new crypto.X509Certificate(ca.certPem);
+  if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) return 'not signed by the CA';
+  if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return 'expiring';
+  const wantSubject = subject.split('/').filter(Boolean).join('\n');
+  if (cert.subject !== wantSubject) return 'other subject';
+  const have = (cert.subjectAltName ?? '').split(', ').filter(Boolean).sort().join(',');
+  if (have !== [...sans].sort().join(',')) return 'other SANs';
+  return undefined;
+}
+
+/**
+ * The CA, the apiserver's serving certificate and the admin's client certificate in `out`:
+ * kept when right, made when missing or wrong (or all anew with --rotate).
+ */
+function ensureCertificates(out, opts, made) {
+  const file = (name) => path.join(out, name);
+  const pair = (name) => ({ certPem: opts.rotate ? undefined : read(file(`${name}.crt`)), keyPem: opts.rotate ? undefined : read(file(`${name}.key`)) });
+  const save = (name, p, why) => {
+    writeSecret(file(`${name}.key`), p.keyPem);
+    writeSecret(file(`${name}.crt`), p.certPem);
+    made.push(`${name}.crt (${why})`);
+  };
+  let ca = pair('ca');
+  if (!ca.certPem || !ca.keyPem || Date.parse(new crypto.X509Certificate(ca.certPem).validTo) - Date.now() < RENEW_BEFORE_MS) {
+    const why = opts.rotate ? 'rotated' : ca.certPem && ca.keyPem ? 'expiring' : 'missing';
+    ca = makeCA();
+    save('ca', ca, why);
+  }
+  const leaves = [
+    { name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'serverAuth', sans: apiserverSans(opts.namespace, opts.serviceCidr) },
+    { name: 'admin', subject: '/O=system:masters/CN=kubernetes-admin', usage: 'clientAuth', sans: [] },
+  ];
+  const result = { ca };
+  for (const leaf of leaves) {
+    let p = pair(leaf.name);
+    const why = opts.rotate ? 'rotated' : reissueReason(p.certPem, p.keyPem, ca, leaf.subject, leaf.sans);
+    if (why) {
+      p = issue(ca, leaf.subject, leaf.usage, leaf.sans);
+      save(leaf.name, p, why);
+    }
+    result[leaf.name] = p;
+  }
+  return result;
+}
+
+/** A kubeconfig with everything inline: cluster k8ts, user k8ts-admin, context k8ts (as `k8ts up` writes). */
+function kubeconfig(server, pki) {
+  const b64 = (pem) => Buffer.from(pem.endsWith('\n') ? pem : `${pem}\n`).toString('base64');
+  return [
+    '# Written by scripts/gen-secrets.sh: kubectl to the k8ts apiserver\'s HTTPS API as kubernetes-admin',
+    '# (system:masters). First: kubectl -n k8ts-system port-forward svc/apiserver 16444:443',
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '  - name: k8ts',
+    '    cluster:',
+    `      server: ${JSON.stringify(server)}`,
+    `      certificate-authority-data: ${b64(pki.ca.certPem)}`,
+    'users:',
+    '  - name: k8ts-admin',
+    '    user:',
+    `      client-certificate-data: ${b64(pki.admin.certPem)}`,
+    `      client-key-data: ${b64(pki.admin.keyPem)}`,
+    'contexts:',
+    '  - name: k8ts',
+    '    context:',
+    '      cluster: k8ts',
+    '      user: k8ts-admin',
+    'current-context: k8ts',
+    '',
+  ].join('\n');
 }
 
 function kustomization(namespace, nodes) {
@@ -210,11 +425,15 @@ function kustomization(namespace, nodes) {
     '  - pairs:',
     '      app.kubernetes.io/part-of: k8ts',
     'secretGenerator:',
-    '  # the apiserver: --service-account-key-file and --token-auth-file',
+    '  # the apiserver: --service-account-key-file, --token-auth-file, and for HTTPS',
+    '  # --client-ca-file, --http-tls-cert, --http-tls-key (the CA key stays here)',
     '  - name: apiserver-credentials',
     '    files:',
     '      - sa.key',
     '      - tokens.csv',
+    '      - ca.crt',
+    '      - apiserver.crt',
+    '      - apiserver.key',
     '  # each component: --token-file',
     '  - name: scheduler-token',
     '    files:',

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Generates the keys and tokens of k8ts on Kubernetes into deploy/k8s/secrets/ (gitignored),
-# with the kustomization that makes them Secrets; the overlays in deploy/k8s/overlays include it.
+# Generates the keys, tokens and certificates of k8ts on Kubernetes into deploy/k8s/secrets/
+# (gitignored), with the kustomization that makes them Secrets (the overlays in
+# deploy/k8s/overlays include it) and a kubeconfig for kubectl over HTTPS.
 # Keeps what exists; --rotate makes everything anew; --nodes a,b,c adds node tokens.
 #   scripts/gen-secrets.sh [--out DIR] [--nodes a,b,c] [--rotate] [--namespace NS] [--issuer ISS]
-# It uses the apiserver's key and token helpers (services/apiserver/dist/auth): `make build` first.
-# See deploy/README.md, "Secrets".
+#                          [--service-cidr CIDR] [--kubeconfig-server URL]
+# It uses the apiserver's key and token helpers (services/apiserver/dist/auth): `make build` first;
+# and openssl for the cluster CA, the apiserver's serving certificate and the admin's client
+# certificate. See deploy/README.md, "Secrets".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v node >/dev/null 2>&1 || { echo "gen-secrets: node (Node.js 20 or later) is not installed" >&2; exit 1; }
+command -v openssl >/dev/null 2>&1 || { echo "gen-secrets: openssl is not installed (it makes the cluster's certificates)" >&2; exit 1; }
 exec node deploy/gen-secrets.js "$@"

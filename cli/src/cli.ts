@@ -23,7 +23,7 @@ import {
 import { rolloutChange, rolloutHistoryCommand, rolloutStatusCommand, rolloutUndoCommand } from './commands/rollout';
 import { logsCommand, scaleCommand, waitCommand } from './commands/workloads';
 import { exposeCommand } from './commands/expose';
-import { clusterDataDir, down, startComponents, status, stopComponents } from './cluster/manage';
+import { clusterDataDir, down, printKubeconfig, startComponents, status, stopComponents } from './cluster/manage';
 import { readyMessage, supervise, up } from './cluster/up';
 import { AlreadyReported, CliError, exitCodeOf, formatError } from './errors';
 import type { IO } from './io';
@@ -316,6 +316,7 @@ export function buildProgram(io: IO): Command {
     .option('--no-config-update', 'do not add the cluster to the default config file')
     .option('--name <name>', 'the cluster name (default: the data dir name)')
     .option('--apiserver-port <port>', 'the apiserver port on 127.0.0.1 (default: the last one, or a free port)')
+    .option('--apiserver-https-port <port>', "the apiserver's HTTPS (Kubernetes API) port on 127.0.0.1 (default: the last one, or a free port)")
     .option('--node-subnet <cidr>', 'node i gets the i-th address of this /24 (default 127.10.0.0/24)')
     .option('--cluster-cidr <cidr>', 'pod CIDRs (one /24 per node) come from it (default 127.244.0.0/16)')
     .option('--service-cidr <cidr>', 'Service cluster IPs come from it (default 127.96.0.0/16)')
@@ -351,6 +352,11 @@ export function buildProgram(io: IO): Command {
     .option('--data-dir <dir>', 'the cluster')
     .option('-o, --output <format>', 'json')
     .action(async (opts, cmd) => local(cmd, () => status(io, clusterDataDir(opts.dataDir, io, globals(cmd).config), opts)));
+  program
+    .command('kubeconfig')
+    .description('Print the kubeconfig of the local cluster (for kubectl and Kubernetes client libraries)')
+    .option('--data-dir <dir>', 'the cluster')
+    .action(async (opts, cmd) => local(cmd, async () => printKubeconfig(io, clusterDataDir(opts.dataDir, io, globals(cmd).config))));
   program
     .command('stop')
     .description('Stop components of the local cluster, e.g. kubelet-node-2 (a node name: its kubelet and proxy)')

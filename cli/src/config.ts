@@ -21,6 +21,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { CliError } from './errors';
+import { k8tsCommand } from './self';
 
 export interface Context {
   name: string;
@@ -190,7 +191,7 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   const server = flags.server ?? ctx?.server;
   if (!server) {
     const why = fs.existsSync(file) ? `${file} has no current context with a server` : `no config file at ${file}`;
-    throw new CliError(`error: no server to talk to (${why}): start a local cluster with "k8ts up", or pass --server and --token`);
+    throw new CliError(`error: no server to talk to (${why}): start a local cluster with "${k8tsCommand(env)} up", or pass --server and --token`);
   }
   const ca = ctx?.['certificate-authority'];
   const cert = ctx?.['client-certificate'];

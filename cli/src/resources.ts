@@ -3,6 +3,7 @@
 import { KINDS, kindByName } from '@k8ts/api';
 import type { KindInfo } from '@k8ts/api';
 import { CliError } from './errors';
+import { k8tsCommand } from './self';
 
 /** What `get all` lists, as kubectl's "all" category. */
 const ALL = ['pods', 'services', 'deployments', 'replicasets', 'jobs'];
@@ -44,13 +45,16 @@ export interface ResourceSelection {
 export function parseResourceArgs(args: string[]): ResourceSelection[] {
   if (args.length === 0) {
     throw new CliError(
-      'you must specify the type of resource to get. Use "k8ts api-resources" for a complete list of supported resources.',
+      `you must specify the type of resource to get. Use "${k8tsCommand()} api-resources" for a complete list of supported resources.`,
     );
   }
   const slashed = args.filter((a) => a.includes('/'));
   if (slashed.length > 0) {
     if (slashed.length !== args.length) {
-      throw new CliError('there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. \'k8ts get resource/<resource_name>\' instead of \'k8ts get resource resource/<resource_name>\')');
+      const k8ts = k8tsCommand();
+      throw new CliError(
+        `there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. '${k8ts} get resource/<resource_name>' instead of '${k8ts} get resource resource/<resource_name>')`,
+      );
     }
     const out: ResourceSelection[] = [];
     for (const a of args) {

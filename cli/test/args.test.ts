@@ -126,7 +126,13 @@ describe('run', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-home-'));
     const io = bufferIO({ HOME: home });
     expect(await run(['get', 'pods'], io)).toBe(1);
-    expect(io.stderr()).toMatch(/^error: no server to talk to \(no config file at .*\): start a local cluster with "k8ts up"/);
+    // No k8ts on PATH: the hint names this checkout's launcher, so that it runs as printed.
+    const launcher = path.resolve(__dirname, '..', 'bin', 'k8ts');
+    expect(io.stderr()).toMatch(/^error: no server to talk to \(no config file at .*\): start a local cluster with "/);
+    expect(io.stderr()).toContain(`start a local cluster with "${launcher} up"`);
+    const onPath = bufferIO({ HOME: home, PATH: path.dirname(launcher) });
+    expect(await run(['get', 'pods'], onPath)).toBe(1);
+    expect(onPath.stderr()).toContain('start a local cluster with "k8ts up"');
     fs.rmSync(home, { recursive: true });
   });
   test('global flags work after the command; connection errors name the server', async () => {

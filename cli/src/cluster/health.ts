@@ -1,7 +1,11 @@
-// grpc.health.v1.Health/Check against any k8ts server. The two messages are tiny, so they
-// are encoded by hand: HealthCheckRequest { string service = 1 }, HealthCheckResponse
-// { ServingStatus status = 1 } (0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN).
+// Is a server ready? grpc.health.v1.Health/Check against any k8ts server, and GET /readyz on
+// the apiserver's HTTPS API (200 when ready, as kube-apiserver's).
+//
+// The two gRPC messages are tiny, so they are encoded by hand: HealthCheckRequest { string
+// service = 1 }, HealthCheckResponse { ServingStatus status = 1 } (0 UNKNOWN, 1 SERVING,
+// 2 NOT_SERVING, 3 SERVICE_UNKNOWN).
 import * as grpc from '@grpc/grpc-js';
+import * as https from 'https';
 
 const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
@@ -51,5 +55,30 @@ export function checkHealth(address: string, timeoutMs = 2000, service = ''): Pr
         else resolve(decodeStatus(res));
       },
     );
+  });
+}
+
+/** An HTTPS readiness probe: the URL, the CA to trust, and the client certificate to present (PEM texts). */
+export interface HttpsProbe {
+  url: string;
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * GET probe.url over HTTPS, trusting only probe.ca: 'OK' on 200, else 'HTTP <status>',
+ * 'UNREACHABLE' (no connection) or 'ERROR: <reason>' (TLS refused, timeout, ...).
+ */
+export function checkHttps(probe: HttpsProbe, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const req = https.get(probe.url, { ca: probe.ca, cert: probe.cert, key: probe.key, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? 'OK' : `HTTP ${res.statusCode}`);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      resolve(e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' ? 'UNREACHABLE' : `ERROR: ${e.message}`);
+    });
   });
 }

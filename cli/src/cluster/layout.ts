@@ -5,8 +5,10 @@
 //   <data-dir>/state.json     what is running now: one entry per process (pid, its start
 //                             time, command line, log, address), written by `up`, read by
 //                             `down`, `status`, `stop` and `start`
-//   <data-dir>/config         a client config with the admin credentials
-//   <data-dir>/pki/           keys and tokens (pki.ts)
+//   <data-dir>/config         a client config with the admin credentials (k8ts, gRPC)
+//   <data-dir>/kubeconfig     a kubeconfig for kubectl and Kubernetes client libraries (HTTPS,
+//                             the admin client certificate), rewritten by every `up`
+//   <data-dir>/pki/           keys, certificates and tokens (pki.ts)
 //   <data-dir>/nats/          nats-server's configuration and JetStream storage: the state
 //   <data-dir>/nodes/<node>/  each kubelet's root directory (pods, their logs)
 //   <data-dir>/logs/<component>.log
@@ -26,6 +28,8 @@ export interface ClusterSettings {
   serviceCidr: string;
   /** The apiserver's port on 127.0.0.1 (kept so that the config file stays valid). */
   apiserverPort: number;
+  /** The apiserver's HTTPS port on 127.0.0.1 (kept so that the kubeconfig stays valid). Absent in older settings: chosen on the next up. */
+  apiserverHttpsPort?: number;
   /** JetStream's sync_interval: 'always' (fsync before every ack) or a duration such as '2m'. Absent in older settings: always. */
   natsSync?: string;
   created: string;
@@ -52,7 +56,10 @@ export interface ClusterState {
   /** The `k8ts up` process supervising the cluster in the foreground (absent with --detach). */
   supervisorPid?: number;
   startedAt: string;
+  /** The apiserver's gRPC address, host:port. */
   server: string;
+  /** The apiserver's Kubernetes HTTP API, https://host:port (absent in the state of older versions). */
+  httpsServer?: string;
   processes: ProcessEntry[];
 }
 
@@ -65,6 +72,7 @@ export interface Layout {
   settings: string;
   state: string;
   config: string;
+  kubeconfig: string;
   logs: string;
   nats: string;
   nodes: string;
@@ -77,6 +85,7 @@ export function layout(dataDir: string): Layout {
     settings: path.join(d, 'cluster.json'),
     state: path.join(d, 'state.json'),
     config: path.join(d, 'config'),
+    kubeconfig: path.join(d, 'kubeconfig'),
     logs: path.join(d, 'logs'),
     nats: path.join(d, 'nats'),
     nodes: path.join(d, 'nodes'),

@@ -1,6 +1,6 @@
-// k8ts down, status, stop and start: the processes of a running local cluster, found through
-// <data-dir>/state.json. The data dir is --data-dir, else the one the current context was
-// written for by `k8ts up`, else ~/.k8ts/clusters/default.
+// k8ts down, status, stop, start and kubeconfig: the processes of a running local cluster,
+// found through <data-dir>/state.json, and its kubeconfig. The data dir is --data-dir, else
+// the one the current context was written for by `k8ts up`, else ~/.k8ts/clusters/default.
 import * as fs from 'fs';
 import * as path from 'path';
 import { connect } from '@k8ts/client';
@@ -8,7 +8,8 @@ import { configPath, loadConfig } from '../config';
 import { CliError } from '../errors';
 import type { IO } from '../io';
 import { formatTable, humanDuration } from '../printers/table';
-import { checkHealth } from './health';
+import { k8tsCommand, shellWord } from '../self';
+import { checkHealth, checkHttps } from './health';
 import { defaultDataDir, layout, readState, removeState, writeState } from './layout';
 import type { Layout, ProcessEntry } from './layout';
 import { pkiPaths } from './pki';
@@ -28,10 +29,15 @@ export function clusterDataDir(flag: string | undefined, io: IO, configFlag?: st
   return defaultDataDir(io.env);
 }
 
-function stateOrFail(l: Layout) {
+function stateOrFail(l: Layout, env: NodeJS.ProcessEnv) {
   const st = readState(l);
-  if (!st) throw new CliError(`no cluster is running from ${l.dataDir} (no state.json): start one with "k8ts up"`);
+  if (!st) throw new CliError(`no cluster is running from ${l.dataDir} (no state.json): start one with "${upCommand(l, env)}"`);
   return st;
+}
+
+/** The command that starts the cluster of this data dir again, as it can be pasted. */
+function upCommand(l: Layout, env: NodeJS.ProcessEnv): string {
+  return `${k8tsCommand(env)} up${l.dataDir === defaultDataDir(env) ? '' : ` --data-dir ${shellWord(l.dataDir)}`}`;
 }
 
 export async function down(io: IO, dataDir: string, opts: { graceMs?: number } = {}): Promise<void> {
@@ -57,12 +63,23 @@ export async function down(io: IO, dataDir: string, opts: { graceMs?: number } =
     }
   }
   removeState(l);
-  io.err('Cluster stopped. Its state stays in the data dir: "k8ts up" brings it back.\n');
+  io.err(`Cluster stopped. Its state stays in the data dir: "${upCommand(l, io.env)}" brings it back.\n`);
+}
+
+/** GET /readyz on the cluster's HTTPS API with the admin's certificate: 'OK', 'HTTP 503', 'UNREACHABLE', ... */
+function httpsReadyz(l: Layout, httpsServer: string): Promise<string> {
+  const p = pkiPaths(l.dataDir);
+  try {
+    const read = (f: string) => fs.readFileSync(f, 'utf8');
+    return checkHttps({ url: `${httpsServer}/readyz`, ca: read(p.caCert), cert: read(p.adminCert), key: read(p.adminKey) }, 1500);
+  } catch (e) {
+    return Promise.resolve(`ERROR: ${(e as Error).message}`);
+  }
 }
 
 export async function status(io: IO, dataDir: string, opts: { output?: string } = {}): Promise<void> {
   const l = layout(dataDir);
-  const st = stateOrFail(l);
+  const st = stateOrFail(l, io.env);
   const rows = await Promise.all(
     st.processes.map(async (p) => {
       const alive = isRunning(p);
@@ -95,14 +112,38 @@ export async function status(io: IO, dataDir: string, opts: { output?: string } 
   } catch (e) {
     apiError = (e as Error).message;
   }
+  const readyz = st.httpsServer ? await httpsReadyz(l, st.httpsServer) : undefined;
   if (opts.output === 'json') {
-    io.out(`${JSON.stringify({ dataDir: l.dataDir, server: st.server, components: rows, nodes }, null, 2)}\n`);
+    const https = st.httpsServer ? { httpsServer: st.httpsServer, readyz, kubeconfig: l.kubeconfig } : {};
+    io.out(`${JSON.stringify({ dataDir: l.dataDir, server: st.server, ...https, components: rows, nodes }, null, 2)}\n`);
     return;
   }
   io.out(formatTable(['COMPONENT', 'STATUS', 'ADDRESS', 'PID', 'UPTIME'], rows.map((r) => [r.name, r.health, r.address, r.pid, r.uptime])));
   const ready = nodes.filter((n) => n.ready === 'Ready').length;
   io.out(`\nAPI server: ${st.server}   Nodes: ${apiError ? `unknown (${apiError})` : `${ready}/${nodes.length} Ready`}   Pod processes: ${findPodProcesses(l.dataDir).length}\n`);
+  if (st.httpsServer) io.out(`HTTPS API:  ${st.httpsServer}   /readyz: ${readyz}   Kubeconfig: ${l.kubeconfig}\n`);
   io.out(`Data dir:   ${l.dataDir}\n`);
+}
+
+/**
+ * k8ts kubeconfig: prints <data-dir>/kubeconfig (as `kind get kubeconfig` does). The cluster
+ * must have been started by a k8ts that writes one; when it is not running now, the file is
+ * still printed, with a note on standard error.
+ */
+export function printKubeconfig(io: IO, dataDir: string): void {
+  const l = layout(dataDir);
+  let text: string;
+  try {
+    text = fs.readFileSync(l.kubeconfig, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot read ${l.kubeconfig}: ${(e as Error).message}`);
+    throw new CliError(`no kubeconfig in ${l.dataDir}: "${upCommand(l, io.env)}" writes it when the cluster starts`);
+  }
+  const st = readState(l);
+  if (!st?.processes.some((p) => p.name === 'apiserver' && isRunning(p))) {
+    io.err(`note: the apiserver of ${l.dataDir} is not running; start it with "${upCommand(l, io.env)}"\n`);
+  }
+  io.out(text);
 }
 
 function findEntries(st: { processes: ProcessEntry[] }, names: string[]): ProcessEntry[] {
@@ -120,7 +161,7 @@ function findEntries(st: { processes: ProcessEntry[] }, names: string[]): Proces
 /** k8ts stop NAME...: stops components (a node name stops its kubelet and proxy). */
 export async function stopComponents(io: IO, dataDir: string, names: string[]): Promise<void> {
   const l = layout(dataDir);
-  const st = stateOrFail(l);
+  const st = stateOrFail(l, io.env);
   const entries = findEntries(st, names);
   const running = entries.filter(isRunning);
   for (const e of entries) e.stopped = true;
@@ -132,7 +173,7 @@ export async function stopComponents(io: IO, dataDir: string, names: string[]): 
 /** k8ts start NAME...: starts stopped components again with the command line they had. */
 export async function startComponents(io: IO, dataDir: string, names: string[]): Promise<void> {
   const l = layout(dataDir);
-  const st = stateOrFail(l);
+  const st = stateOrFail(l, io.env);
   const entries = findEntries(st, names);
   for (const e of entries) {
     if (isRunning(e)) {

@@ -5,6 +5,19 @@
 //                       one node token (a JWT signed with sa.key) per kubelet
 //   tokens.csv          the apiserver's --token-auth-file (admin and component users)
 //   tokens/<name>.token the token each component reads with --token-file
+//   ca.crt / ca.key     the cluster CA (ECDSA P-256, 10 years): it signs the certificates
+//                       below, and the apiserver trusts client certificates it signed
+//                       (--client-ca-file)
+//   apiserver.crt/.key  the apiserver's HTTPS serving certificate (1 year); its SANs are
+//                       those of kube-apiserver's: localhost, 127.0.0.1, the listen IP, the
+//                       kubernetes Service's names and its ClusterIP (the first address of the
+//                       service range)
+//   admin.crt / .key    the administrator's client certificate (1 year), CN kubernetes-admin,
+//                       O system:masters, as kubeadm's admin.conf; it goes into the kubeconfig
+//
+// Every `up` checks the certificates: one that is missing, not signed by the CA, about to
+// expire (30 days) or, for the serving certificate, with other SANs than the cluster needs
+// now, is issued again; the others are kept.
 //
 // Node tokens follow the apiserver's format (services/apiserver/src/auth/README.md): a
 // compact JWS, header {alg: ES256, kid: base64url(SHA-256(SPKI DER)), typ: JWT}, claims
@@ -13,6 +26,9 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { certificateInfo, createCA, isIssuedBy, issueCertificate } from '@k8ts/kit';
+import type { CertificateAndKey, CertificateUsage } from '@k8ts/kit';
+import { CliError } from '../errors';
 
 export interface Credentials {
   admin: string;
@@ -87,6 +103,12 @@ export interface PkiPaths {
   credentials: string;
   tokenFile: string;
   tokensDir: string;
+  caCert: string;
+  caKey: string;
+  apiserverCert: string;
+  apiserverKey: string;
+  adminCert: string;
+  adminKey: string;
 }
 
 export function pkiPaths(dataDir: string): PkiPaths {
@@ -98,6 +120,12 @@ export function pkiPaths(dataDir: string): PkiPaths {
     credentials: path.join(dir, 'credentials.json'),
     tokenFile: path.join(dir, 'tokens.csv'),
     tokensDir: path.join(dir, 'tokens'),
+    caCert: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    apiserverCert: path.join(dir, 'apiserver.crt'),
+    apiserverKey: path.join(dir, 'apiserver.key'),
+    adminCert: path.join(dir, 'admin.crt'),
+    adminKey: path.join(dir, 'admin.key'),
   };
 }
 
@@ -157,4 +185,154 @@ export function ensureCredentials(dataDir: string, nodeNames: string[], opts: { 
   writeSecret(path.join(p.tokensDir, 'kubelet-sim.token'), creds.simKubelet as string);
   for (const [n, t] of Object.entries(creds.nodes)) writeSecret(path.join(p.tokensDir, `kubelet-${n}.token`), t);
   return creds;
+}
+
+// ---- certificates ---------------------------------------------------------------------
+
+export const CA_COMMON_NAME = 'k8ts-ca';
+export const CA_DAYS = 3650;
+export const LEAF_DAYS = 365;
+/** A certificate with less than this left is issued again. */
+export const RENEW_BEFORE_DAYS = 30;
+/** The administrator's client certificate, as kubeadm's admin.conf: any system:masters member may do anything. */
+export const ADMIN_USER = 'kubernetes-admin';
+export const ADMIN_GROUP = 'system:masters';
+export const APISERVER_COMMON_NAME = 'kube-apiserver';
+
+/** The names of the `kubernetes` Service in the default namespace (kube-apiserver's serving certificate has them all). */
+export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The first address of an IPv4 service range: the ClusterIP of the `kubernetes` Service
+ * (Kubernetes reserves it for the API's own Service). The range need not be written with its
+ * network address: 127.96.3.4/16 is 127.96.0.0/16.
+ */
+export function firstServiceIP(serviceCidr: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(serviceCidr);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const bits = m ? Number(m[5]) : NaN;
+  if (!m || octets.some((o) => o > 255) || !(bits >= 1 && bits <= 30)) {
+    throw new CliError(`invalid --service-cidr "${serviceCidr}": must be an IPv4 CIDR with a prefix of 1 to 30 bits, e.g. 127.96.0.0/16`);
+  }
+  const ip = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const mask = (0xffffffff << (32 - bits)) >>> 0;
+  const first = ((ip & mask) >>> 0) + 1;
+  return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join('.');
+}
+
+export interface SubjectAltNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+/** The serving certificate's SANs for an apiserver listening on `listenIP` with this service range. */
+export function apiserverSans(listenIP: string, serviceCidr: string): SubjectAltNames {
+  return {
+    dnsNames: ['localhost', ...KUBERNETES_SERVICE_NAMES],
+    ipAddresses: [...new Set(['127.0.0.1', listenIP, firstServiceIP(serviceCidr)])],
+  };
+}
+
+/** What a leaf certificate must be; anything else and it is issued again. */
+interface LeafSpec {
+  /** What it is called in messages. */
+  what: string;
+  certFile: string;
+  keyFile: string;
+  commonName: string;
+  organizations: string[];
+  usages: CertificateUsage[];
+  sans?: SubjectAltNames;
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Why a certificate must be issued again, or undefined when it can stay. */
+function renewalReason(certPem: string | undefined, keyPresent: boolean, caCertPem: string, spec: LeafSpec, now: Date): string | undefined {
+  if (!certPem || !keyPresent) return 'missing';
+  if (!isIssuedBy(certPem, caCertPem)) return 'not signed by the cluster CA';
+  const info = certificateInfo(certPem);
+  if (info.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return `expires ${info.notAfter.toISOString()}`;
+  if (info.commonName !== spec.commonName || !sameSet(info.organizations, spec.organizations)) return 'other subject';
+  if (!sameSet(info.usages, spec.usages)) return 'other usages';
+  if (spec.sans && !(sameSet(info.dnsNames, spec.sans.dnsNames) && sameSet(info.ipAddresses, spec.sans.ipAddresses))) return 'other SANs';
+  return undefined;
+}
+
+function writePair(certFile: string, keyFile: string, pair: CertificateAndKey): void {
+  writeSecret(keyFile, pair.keyPem);
+  fs.writeFileSync(certFile, pair.certPem, { mode: 0o644 });
+}
+
+/** The CA, created when missing or about to expire (then every certificate it signed is issued again). */
+async function ensureCA(p: PkiPaths, now: Date, made: string[]): Promise<CertificateAndKey> {
+  const certPem = readIfExists(p.caCert);
+  const keyPem = readIfExists(p.caKey);
+  if (certPem && keyPem && certificateInfo(certPem).notAfter.getTime() - now.getTime() >= RENEW_BEFORE_DAYS * DAY_MS) {
+    return { certPem, keyPem };
+  }
+  const ca = await createCA({ commonName: CA_COMMON_NAME, days: CA_DAYS, now });
+  writePair(p.caCert, p.caKey, ca);
+  made.push(`ca (${certPem && keyPem ? 'expiring' : 'missing'})`);
+  return ca;
+}
+
+async function ensureLeaf(ca: CertificateAndKey, spec: LeafSpec, now: Date, made: string[]): Promise<void> {
+  const reason = renewalReason(readIfExists(spec.certFile), fs.existsSync(spec.keyFile), ca.certPem, spec, now);
+  if (!reason) return;
+  const pair = await issueCertificate({
+    ca,
+    commonName: spec.commonName,
+    organizations: spec.organizations,
+    dnsNames: spec.sans?.dnsNames,
+    ipAddresses: spec.sans?.ipAddresses,
+    usages: spec.usages,
+    days: LEAF_DAYS,
+    now,
+  });
+  writePair(spec.certFile, spec.keyFile, pair);
+  made.push(`${spec.what} (${reason})`);
+}
+
+export interface CertificatesResult {
+  paths: PkiPaths;
+  /** What was (re)issued and why, e.g. "apiserver (other SANs)"; empty when everything was kept. */
+  issued: string[];
+}
+
+/**
+ * Makes sure the cluster CA, the apiserver's serving certificate (with `sans`) and the
+ * administrator's client certificate exist and are current, issuing only what is missing or
+ * no longer right. Running it again with the same SANs changes nothing.
+ */
+export async function ensureCertificates(dataDir: string, sans: SubjectAltNames, now = new Date()): Promise<CertificatesResult> {
+  const p = pkiPaths(dataDir);
+  fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(p.dir, 0o700);
+  const issued: string[] = [];
+  const ca = await ensureCA(p, now, issued);
+  await ensureLeaf(
+    ca,
+    { what: 'apiserver', certFile: p.apiserverCert, keyFile: p.apiserverKey, commonName: APISERVER_COMMON_NAME, organizations: [], usages: ['server'], sans },
+    now,
+    issued,
+  );
+  await ensureLeaf(
+    ca,
+    { what: 'admin', certFile: p.adminCert, keyFile: p.adminKey, commonName: ADMIN_USER, organizations: [ADMIN_GROUP], usages: ['client'] },
+    now,
+    issued,
+  );
+  return { paths: p, issued };
 }

@@ -1,15 +1,22 @@
 // k8ts up: a local multi-node cluster from separate processes, like kind without containers.
 //
 //   nats-server (JetStream, file storage under the data dir)
-//     -> store (etcd v3 API on the JetStream stream) and apiserver (token file + signing
-//        key from <data-dir>/pki; it waits for the store) together
+//     -> store (etcd v3 API on the JetStream stream) and apiserver (token file, signing key
+//        and certificates from <data-dir>/pki; it waits for the store) together
 //       -> scheduler, controller-manager, and per node a kubelet and a proxy, together
+//
+// The apiserver serves gRPC on its --listen port and the Kubernetes HTTP API over HTTPS on a
+// second port (--http-listen), both on 127.0.0.1 and both kept in cluster.json so that the
+// config file and the kubeconfig stay valid across restarts. Its serving certificate and the
+// admin's client certificate come from the cluster CA (pki.ts); <data-dir>/kubeconfig is
+// written once the cluster is ready.
 //
 // Each is `node services/<name>/dist/main.js ...` (nats-server from PATH or /usr/sbin),
 // started detached with its output in <data-dir>/logs/<name>.log. A component is `listening`
 // when it logs {"msg":"listening","address":...}, `ready` when its gRPC health check answers
-// SERVING (a kubelet: when its Node is Ready). Everything started is recorded in
-// state.json as it starts, so `k8ts down` can stop it even if `up` itself dies. If anything
+// SERVING (the apiserver: and GET /readyz over HTTPS answers 200; a kubelet: when its Node is
+// Ready). Everything started is recorded in state.json as it starts, so `k8ts down` can stop
+// it even if `up` itself dies. If anything
 // fails to start, everything started so far is stopped again and the error names the
 // component and shows the end of its log.
 import * as fs from 'fs';
@@ -23,11 +30,13 @@ import type { Context } from '../config';
 import { CliError } from '../errors';
 import type { IO } from '../io';
 import { parseTimeout } from '../session';
-import { checkHealth } from './health';
+import { checkHealth, checkHttps } from './health';
 import { defaultDataDir, layout, nodeIP, nodeName, readSettings, readState, removeState, stopRank, writeSettings, writeState } from './layout';
 import type { ClusterSettings, ClusterState, Layout, ProcessEntry } from './layout';
-import { ensureCredentials, pkiPaths } from './pki';
+import { writeKubeconfig } from './kubeconfig';
+import { apiserverSans, ensureCertificates, ensureCredentials, firstServiceIP, pkiPaths } from './pki';
 import type { Credentials } from './pki';
+import { k8tsCommand, pathHint, shellWord } from '../self';
 import { componentEnv, isRunning, logTail, spawnComponent, stopAll, stopPodProcesses } from './procs';
 import type { Spawned } from './procs';
 import { Progress } from './progress';
@@ -42,6 +51,7 @@ export interface UpOptions {
   configUpdate?: boolean;
   name?: string;
   apiserverPort?: string;
+  apiserverHttpsPort?: string;
   nodeSubnet?: string;
   clusterCidr?: string;
   serviceCidr?: string;
@@ -99,6 +109,9 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** The address the apiserver listens on, advertises, and has in its serving certificate. */
+export const APISERVER_IP = '127.0.0.1';
+
 /** A port that was free a moment ago (the OS picks it). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -119,6 +132,30 @@ function intFlag(value: string | undefined, name: string, min: number, max: numb
   return n;
 }
 
+/** A free port other than those in `avoid`. */
+async function freePortExcept(avoid: number[]): Promise<number> {
+  for (;;) {
+    const port = await freePort(APISERVER_IP);
+    if (!avoid.includes(port)) return port;
+  }
+}
+
+/**
+ * One of the apiserver's ports: the one given with --<flag> (refused when taken), else the one
+ * kept from the last start when it is still free, else one the OS picks. Never one in `avoid`.
+ */
+async function choosePort(given: number | undefined, kept: number | undefined, flag: string, what: string, avoid: number[]): Promise<number> {
+  if (given !== undefined && given !== 0) {
+    if (avoid.includes(given)) throw new CliError(`invalid --${flag} ${given}: the apiserver already uses it for another port`);
+    if (!(await portFree(given, APISERVER_IP))) {
+      throw new CliError(`port ${APISERVER_IP}:${given} for the ${what} is already in use by another process: choose another with --${flag}`);
+    }
+    return given;
+  }
+  if (given === undefined && kept && !avoid.includes(kept) && (await portFree(kept, APISERVER_IP))) return kept;
+  return freePortExcept(avoid);
+}
+
 /** Cluster settings: those of an existing data dir, with the flags given now applied. */
 export async function resolveSettings(l: Layout, opts: UpOptions): Promise<ClusterSettings> {
   const old = readSettings(l);
@@ -128,6 +165,7 @@ export async function resolveSettings(l: Layout, opts: UpOptions): Promise<Clust
     throw new CliError(`invalid --runtime "${opts.runtime}": must be process or sim`);
   }
   const port = intFlag(opts.apiserverPort, 'apiserver-port', 0, 65535);
+  const httpsPort = intFlag(opts.apiserverHttpsPort, 'apiserver-https-port', 0, 65535);
   const s: ClusterSettings = {
     name: opts.name ?? old?.name ?? (path.basename(l.dataDir) || 'default'),
     nodes: nodes ?? old?.nodes ?? 3,
@@ -137,6 +175,7 @@ export async function resolveSettings(l: Layout, opts: UpOptions): Promise<Clust
     clusterCidr: opts.clusterCidr ?? old?.clusterCidr ?? '127.244.0.0/16',
     serviceCidr: opts.serviceCidr ?? old?.serviceCidr ?? '127.96.0.0/16',
     apiserverPort: old?.apiserverPort ?? 0,
+    apiserverHttpsPort: old?.apiserverHttpsPort,
     natsSync: opts.natsSync ?? old?.natsSync ?? 'always',
     created: old?.created ?? new Date().toISOString(),
   };
@@ -145,25 +184,41 @@ export async function resolveSettings(l: Layout, opts: UpOptions): Promise<Clust
   }
   nodeIP(s.nodeSubnet, 1);
   if (s.nodes === 0 && s.simNodes === 0) throw new CliError('a cluster needs nodes: give --nodes 1 or more, or --sim-nodes');
-  if (port !== undefined && port !== 0) {
-    if (!(await portFree(port))) {
-      throw new CliError(`port 127.0.0.1:${port} for the apiserver is already in use by another process: choose another with --apiserver-port`);
-    }
-    s.apiserverPort = port;
-  } else if (!s.apiserverPort || port === 0 || !(await portFree(s.apiserverPort))) {
-    s.apiserverPort = await freePort();
-  }
+  firstServiceIP(s.serviceCidr);
+  if (port && httpsPort && port === httpsPort) throw new CliError(`--apiserver-port and --apiserver-https-port must differ; both are ${port}`);
+  s.apiserverPort = await choosePort(port, old?.apiserverPort, 'apiserver-port', 'apiserver', httpsPort ? [httpsPort] : []);
+  s.apiserverHttpsPort = await choosePort(httpsPort, old?.apiserverHttpsPort, 'apiserver-https-port', "apiserver's HTTPS API", [s.apiserverPort]);
   return s;
 }
 
+/** An HTTPS readiness check: GET url trusting the CA file, presenting the client certificate. */
+export interface HttpsReadiness {
+  url: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
 /** One process to start. */
-interface Plan {
+export interface Plan {
   name: string;
   command: string;
   args: string[];
   node?: string;
   /** How it says it listens: the kit's JSON log line, or nats-server's banner. */
   kind: 'service' | 'nats';
+  /** Ready only once this also answers 200 (the apiserver's /readyz). */
+  httpsReady?: HttpsReadiness;
+}
+
+/** The apiserver's HTTPS address, host:port. */
+export function httpsAddress(s: ClusterSettings): string {
+  return `${APISERVER_IP}:${s.apiserverHttpsPort}`;
+}
+
+/** The URL of the apiserver's Kubernetes HTTP API. */
+export function httpsServerUrl(s: ClusterSettings): string {
+  return `https://${httpsAddress(s)}`;
 }
 
 /** Extra flags per component from --component-arg NAME:FLAG (NAME: a component, or kubelet/proxy for all). */
@@ -203,7 +258,7 @@ export function planComponents(
   env: NodeJS.ProcessEnv,
 ): { store: Plan; apiserver: Plan; controlPlane: Plan[]; nodes: Plan[] } {
   const p = pkiPaths(l.dataDir);
-  const server = `127.0.0.1:${s.apiserverPort}`;
+  const server = `${APISERVER_IP}:${s.apiserverPort}`;
   const logLevel = opts.logLevel ?? 'info';
   const common = ['--log-level', logLevel, '--shutdown-timeout', SHUTDOWN_TIMEOUT];
   const svc = (name: string, service: string, args: string[], node?: string): Plan => ({
@@ -227,7 +282,18 @@ export function planComponents(
     p.key,
     '--service-cluster-ip-range',
     s.serviceCidr,
+    '--http-listen',
+    httpsAddress(s),
+    '--http-tls-cert',
+    p.apiserverCert,
+    '--http-tls-key',
+    p.apiserverKey,
+    '--client-ca-file',
+    p.caCert,
+    '--advertise-address',
+    APISERVER_IP,
   ]);
+  apiserver.httpsReady = { url: `${httpsServerUrl(s)}/readyz`, caFile: p.caCert, certFile: p.adminCert, keyFile: p.adminKey };
   const token = (name: string) => path.join(p.tokensDir, `${name}.token`);
   // One scheduler and one controller-manager: no leader election, so that after a restart
   // they work at once instead of waiting for the previous run's lease to expire.
@@ -414,10 +480,32 @@ export class Launcher {
       if (Date.now() > this.deadline) fail(`its health check still answers ${health}`);
       await sleep(50);
     }
+    if (plan.httpsReady) await this.waitHttpsReady(plan, plan.httpsReady, address, () => exited, fail);
     // A kubelet is ready when its Node is (waitNodesReady says so).
     if (plan.name.startsWith('kubelet-')) this.progress.set(plan.name, 'listening', `${address} (serving; waiting for its Node to be Ready)`);
-    else this.progress.set(plan.name, 'ready', address);
+    else this.progress.set(plan.name, 'ready', plan.httpsReady ? `${address}, ${new URL(plan.httpsReady.url).origin}` : address);
     return sp;
+  }
+
+  /** Polls the plan's HTTPS readiness URL until it answers 200. */
+  private async waitHttpsReady(
+    plan: Plan,
+    check: HttpsReadiness,
+    address: string,
+    exited: () => { code: number | null; signal: NodeJS.Signals | null } | undefined,
+    fail: (why: string) => never,
+  ): Promise<void> {
+    this.progress.set(plan.name, 'listening', `${address} (waiting for GET ${check.url})`);
+    const probe = { url: check.url, ca: fs.readFileSync(check.caFile, 'utf8'), cert: fs.readFileSync(check.certFile, 'utf8'), key: fs.readFileSync(check.keyFile, 'utf8') };
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const gone = exited();
+      if (gone) fail(exitText(gone));
+      const answer = await checkHttps(probe, 1000);
+      if (answer === 'OK') return;
+      if (Date.now() > this.deadline) fail(`GET ${check.url} still answers ${answer}`);
+      await sleep(50);
+    }
   }
 
   /** Fails every pending start (another component failed). */
@@ -497,7 +585,12 @@ async function waitNodesReady(cs: Clientset, names: string[], progress: Progress
 export interface UpResult {
   layout: Layout;
   settings: ClusterSettings;
+  /** The apiserver's gRPC address. */
   server: string;
+  /** The apiserver's Kubernetes HTTP API, https://host:port. */
+  httpsServer: string;
+  /** <data-dir>/kubeconfig. */
+  kubeconfig: string;
   credentials: Credentials;
   seconds: number;
   configFile: string;
@@ -506,8 +599,16 @@ export interface UpResult {
   children: Spawned[];
 }
 
-/** Writes <data-dir>/config and (unless disabled) the user's config with a context for the cluster. */
+/** Writes <data-dir>/kubeconfig for the HTTPS API, with the admin's client certificate. */
+export function writeClusterKubeconfig(l: Layout, s: ClusterSettings): void {
+  const p = pkiPaths(l.dataDir);
+  const read = (f: string) => fs.readFileSync(f, 'utf8');
+  writeKubeconfig(l.kubeconfig, { server: httpsServerUrl(s), caPem: read(p.caCert), clientCertPem: read(p.adminCert), clientKeyPem: read(p.adminKey) });
+}
+
+/** Writes <data-dir>/kubeconfig, <data-dir>/config and (unless disabled) the user's config with a context for the cluster. */
 function writeConfigs(l: Layout, s: ClusterSettings, server: string, creds: Credentials, opts: UpOptions, io: IO): { configFile: string; contextName: string } {
+  writeClusterKubeconfig(l, s);
   const contextName = `k8ts-${s.name}`;
   const ctx: Context = { name: contextName, server, token: creds.admin, namespace: 'default', 'data-dir': l.dataDir };
   saveConfig(l.config, upsertContext(loadConfig(l.config), ctx, true));
@@ -531,7 +632,7 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
     const running = previous.processes.filter((p) => isRunning(p));
     if (running.length > 0) {
       throw new CliError(
-        `a cluster is already running from ${l.dataDir} (${running.map((p) => p.name).join(', ')}): see "k8ts status --data-dir ${l.dataDir}", stop it with "k8ts down --data-dir ${l.dataDir}"`,
+        `a cluster is already running from ${l.dataDir} (${running.map((p) => p.name).join(', ')}): see "${k8tsCommand(io.env)} status --data-dir ${shellWord(l.dataDir)}", stop it with "${k8tsCommand(io.env)} down --data-dir ${shellWord(l.dataDir)}"`,
       );
     }
     removeState(l);
@@ -559,17 +660,20 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
     nodeNames.filter((n) => kubeletOf(n) !== 'kubelet-sim'),
     { simKubelet: settings.simNodes > 0 },
   );
-  const server = `127.0.0.1:${settings.apiserverPort}`;
+  const certificates = await ensureCertificates(l.dataDir, apiserverSans(APISERVER_IP, settings.serviceCidr));
+  const server = `${APISERVER_IP}:${settings.apiserverPort}`;
+  const httpsServer = httpsServerUrl(settings);
 
   const timeoutMs = parseTimeout(opts.timeout) || 120_000;
   const deadline = Date.now() + timeoutMs;
   const progress = new Progress((t) => io.err(t), io.isTTY);
-  const state: ClusterState = { startedAt: new Date().toISOString(), server, processes: [] };
+  const state: ClusterState = { startedAt: new Date().toISOString(), server, httpsServer, processes: [] };
   if (!opts.detach) state.supervisorPid = process.pid;
   const launcher = new Launcher(l, state, progress, io.env, deadline);
 
   const sims = settings.simNodes > 0 ? ` + ${settings.simNodes} simulated` : '';
   io.err(`Starting cluster "${settings.name}" in ${l.dataDir} (${settings.nodes} node${settings.nodes === 1 ? '' : 's'}${sims}, runtime ${settings.runtime})\n`);
+  if (certificates.issued.length > 0) io.err(`Certificates issued in ${certificates.paths.dir}: ${certificates.issued.join(', ')}\n`);
   let cs: Clientset | undefined;
   try {
     const natsPort = await freePort();
@@ -623,28 +727,40 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
   for (const sp of launcher.spawned) {
     if (opts.detach) sp.child.unref();
   }
-  return { layout: l, settings, server, credentials: creds, seconds, configFile, contextName, children: launcher.spawned };
+  return { layout: l, settings, server, httpsServer, kubeconfig: l.kubeconfig, credentials: creds, seconds, configFile, contextName, children: launcher.spawned };
 }
 
-/** What `up` prints once the cluster is ready. */
-export function readyMessage(r: UpResult, detach: boolean): string {
-  const cfgFlag = r.configFile === r.layout.config ? ` --config ${r.configFile}` : '';
-  const dd = r.layout.dataDir === defaultDataDir() ? '' : ` --data-dir ${r.layout.dataDir}`;
+/**
+ * What `up` prints once the cluster is ready. Every suggested command works as printed:
+ * `command` is how this CLI is typed in the user's shell (self.ts), and the kubectl lines
+ * name the kubeconfig by its absolute path.
+ */
+export function readyMessage(r: UpResult, detach: boolean, command = k8tsCommand()): string {
+  const cfgFlag = r.configFile === r.layout.config ? ` --config ${shellWord(r.configFile)}` : '';
+  const dd = r.layout.dataDir === defaultDataDir() ? '' : ` --data-dir ${shellWord(r.layout.dataDir)}`;
+  const k = command;
+  const nodes = `${r.settings.nodes} node${r.settings.nodes === 1 ? '' : 's'}${r.settings.simNodes > 0 ? ` and ${r.settings.simNodes} simulated` : ''}`;
   const lines = [
     '',
-    `Cluster "${r.settings.name}" is ready: ${r.settings.nodes} node${r.settings.nodes === 1 ? '' : 's'}${r.settings.simNodes > 0 ? ` and ${r.settings.simNodes} simulated` : ''} in ${r.seconds.toFixed(1)}s. The apiserver is at ${r.server}.`,
+    `Cluster "${r.settings.name}" is ready: ${nodes} in ${r.seconds.toFixed(1)}s. The apiserver is at ${r.server} (gRPC) and ${r.httpsServer} (Kubernetes API).`,
     '',
     'Try:',
-    `  k8ts${cfgFlag} get nodes`,
-    `  k8ts${cfgFlag} create deployment web --image=k8ts/echo --replicas=3`,
-    `  k8ts${cfgFlag} get pods -o wide`,
-    `  k8ts status${dd}          # each component's health`,
-    `  k8ts down${dd}            # stop the cluster (${detach ? 'it keeps running in the background' : 'or press Ctrl-C'})`,
+    `  ${k}${cfgFlag} get nodes`,
+    `  ${k}${cfgFlag} create deployment web --image=k8ts/echo --replicas=3`,
+    `  ${k}${cfgFlag} get pods -o wide`,
+    `  ${k} status${dd}          # each component's health`,
+    `  ${k} down${dd}            # stop the cluster (${detach ? 'it keeps running in the background' : 'or press Ctrl-C'})`,
     '',
-    `Config:  ${r.configFile} (context ${r.contextName})`,
-    `Logs:    ${r.layout.logs}`,
+    'With kubectl (or any Kubernetes client):',
+    `  export KUBECONFIG=${shellWord(r.kubeconfig)}`,
+    '  kubectl get nodes',
     '',
+    `Config:      ${r.configFile} (context ${r.contextName})`,
+    `Kubeconfig:  ${r.kubeconfig}`,
+    `Logs:        ${r.layout.logs}`,
   ];
+  if (k !== 'k8ts') lines.push('', `To type just "k8ts", put it on your PATH: ${pathHint()}`);
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -10,6 +10,7 @@ import { formatTable } from '../printers/table';
 import { parseTimeout } from '../session';
 import type { Session } from '../session';
 import { VERSION } from '../version';
+import { k8tsCommand } from '../self';
 
 // ---- create <kind> NAME ----
 
@@ -116,7 +117,8 @@ export async function clusterInfoCommand(session: Session): Promise<void> {
   session.io.out(`k8ts control plane is running at ${server}${extra}\n`);
   const endpoints = await session.clientset.nodes.list();
   session.io.out(`Nodes: ${endpoints.items.length}\n`);
-  session.io.out('\nTo further debug and diagnose cluster problems, use \'k8ts status\' (local clusters) and \'k8ts describe nodes\'.\n');
+  const k8ts = k8tsCommand(session.io.env);
+  session.io.out(`\nTo further debug and diagnose cluster problems, use '${k8ts} status' (local clusters) and '${k8ts} describe nodes'.\n`);
 }
 
 export function apiResourcesCommand(session: Session): void {

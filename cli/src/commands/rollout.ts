@@ -16,6 +16,7 @@ import { formatTable } from '../printers/table';
 import { parseSingleResource } from '../resources';
 import { parseTimeout } from '../session';
 import type { Session } from '../session';
+import { k8tsCommand } from '../self';
 
 type Obj = Record<string, any>;
 
@@ -118,7 +119,7 @@ export async function rolloutUndoCommand(session: Session, args: string[], opts:
   const client = session.clientset.deployments;
   for (let attempt = 0; ; attempt++) {
     const d = (await client.get(name, { namespace: session.namespace })) as Obj;
-    if (d.spec?.paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with 'k8ts rollout resume deployment/${name}' and try again`);
+    if (d.spec?.paused) throw new CliError(`you cannot rollback a paused deployment; resume it first with '${k8tsCommand(session.io.env)} rollout resume deployment/${name}' and try again`);
     const revs = await revisionsOf(session, d);
     const toRevision = opts.toRevision === undefined ? 0 : Number(opts.toRevision);
     if (!Number.isInteger(toRevision) || toRevision < 0) throw new CliError(`invalid --to-revision "${opts.toRevision}"`);

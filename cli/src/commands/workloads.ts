@@ -6,6 +6,7 @@ import { CliError } from '../errors';
 import { parseResourceArgs, parseSingleResource, resourceLabel, kindLabel } from '../resources';
 import { parseTimeout } from '../session';
 import type { Session } from '../session';
+import { k8tsCommand } from '../self';
 
 type Obj = Record<string, any>;
 
@@ -81,7 +82,7 @@ async function podFor(session: Session, arg: string): Promise<Obj> {
 }
 
 export async function logsCommand(session: Session, args: string[], opts: LogsOptions): Promise<void> {
-  if (args.length === 0 && !opts.selector) throw new CliError('expected POD or TYPE/NAME; see "k8ts logs -h"');
+  if (args.length === 0 && !opts.selector) throw new CliError(`expected POD or TYPE/NAME; see "${k8tsCommand(session.io.env)} logs -h"`);
   if (args.length > 2) throw new CliError('expected POD [CONTAINER]');
   let pods: Obj[];
   if (opts.selector) {

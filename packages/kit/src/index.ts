@@ -20,3 +20,5 @@ export type { ServerOptions, ServiceBinding, KitServer } from './server';
 export { runMain } from './main';
 export { clientCredentials } from './client';
 export { MIN_NATS_SERVER, natsServerVersion, natsVersionOk } from './natsversion';
+export { CLOCK_SKEW_MS, certificateInfo, createCA, isIssuedBy, issueCertificate } from './pki';
+export type { CertificateAndKey, CertificateInfo, CertificateUsage, CreateCAOptions, IssueCertificateOptions } from './pki';
