@@ -21,7 +21,9 @@ import { CacheHub, STORAGE_PREFIX } from './cache/hub';
 import { NatsChangeFeed } from './cache/natsfeed';
 import { applyPatchHandler } from './http/apply';
 import { type HttpDeps, type HttpServer, startHttpServer } from './http/server';
+import { startKubernetesService } from './kubernetesservice';
 import { registerMetrics } from './metrics';
+import { REVIEW_RESOURCES } from './reviews';
 import { LeaseManager } from './registry/leases';
 import { Registry } from './registry/registry';
 import { kubeletDialer } from './server/logs';
@@ -182,6 +184,12 @@ async function servingCertificate(config: ApiserverConfig, host: string, logger:
   return { cert: pair.certPem, key: pair.keyPem };
 }
 
+/** The IP the kubernetes Endpoints name: --advertise-address, else the HTTPS host (127.0.0.1 for a wildcard). */
+function advertiseAddress(config: ApiserverConfig, host: string): string {
+  if (config.advertiseAddress) return config.advertiseAddress;
+  return host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+}
+
 /** /version: the Kubernetes version whose API k8ts serves, and k8ts' own in gitVersion. */
 function versionInfo(): HttpDeps['version'] {
   return {
@@ -209,6 +217,10 @@ async function startHttpApi(config: ApiserverConfig, server: KitServer, logger: 
     cert,
     key,
     ...(config.clientCaFile ? { clientCa: fs.readFileSync(config.clientCaFile) } : {}),
+    extra: REVIEW_RESOURCES.map((r) => ({
+      ...r,
+      create: (ctx, body, namespace) => r.create({ security: ctx.deps.security, user: ctx.user, namespace: namespace || undefined, body }),
+    })),
   });
   logger.info({ address: `https://${http.host}:${http.port}` }, 'Kubernetes HTTP API listening');
   return http;
@@ -321,6 +333,10 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
     ready: () => ready,
     metrics: async () => ({ contentType: server.registry.contentType, body: await server.registry.metrics() }),
   });
+  // The default/kubernetes Service and its Endpoints (this apiserver's HTTPS address, leased).
+  const kubernetesService = http
+    ? startKubernetesService({ registry, logger, advertiseAddress: advertiseAddress(config, http.host), httpsPort: http.port, serviceIPRange: serviceIPs })
+    : undefined;
   server.setReady(true);
   ready = true;
 
@@ -334,6 +350,7 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
     shutdown() {
       stopping ??= (async () => {
         ready = false;
+        await kubernetesService?.stop().catch((err: unknown) => logger.warn({ err }, 'kubernetes service: stop failed'));
         await http?.close();
         await server.shutdown();
         await hub.stop();

@@ -1,12 +1,16 @@
 // The default RBAC policy the apiserver creates at start (Kubernetes' bootstrap policy, in
 // k8ts' terms): cluster-admin for system:masters, one role per component with exactly what it
-// needs, the user-facing view/edit/admin roles, and system:basic-user. Every object carries the
-// label kubernetes.io/bootstrapping=rbac-defaults and the autoupdate annotation.
+// needs, the user-facing view/edit/admin roles, system:basic-user (the self reviews), and
+// Kubernetes' non-resource roles: system:discovery (GET /api*, /apis*, /openapi*, /version,
+// health) for every authenticated user, system:public-info-viewer (GET /version and health) for
+// everyone including anonymous callers, system:monitoring (GET /metrics and the detailed health
+// checks) for the group of that name. Every object carries the label
+// kubernetes.io/bootstrapping=rbac-defaults and the autoupdate annotation.
 //
 // Verbs follow k8ts' RPCs: there is no Patch RPC, so component roles never list "patch"; an
 // event recorder creates events and updates the count of repeated ones ("create", "update").
 import type { rbacv1 } from '@k8ts/api';
-import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_NODES } from './types';
+import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_MONITORING, GROUP_NODES, GROUP_UNAUTHENTICATED } from './types';
 import { RBAC_API_GROUP } from './rbac';
 
 export const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
@@ -28,6 +32,8 @@ const CORE = '';
 const APPS = 'apps';
 const BATCH = 'batch';
 const COORDINATION = 'coordination.k8s.io';
+const AUTHENTICATION = 'authentication.k8s.io';
+const AUTHORIZATION = 'authorization.k8s.io';
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 
@@ -157,9 +163,29 @@ export function aggregateToEditRules(): rbacv1.PolicyRule[] {
   ];
 }
 
-/** Managing who may do what in a namespace. */
+/** Managing who may do what in a namespace, and asking who may (LocalSubjectAccessReview). */
 export function aggregateToAdminRules(): rbacv1.PolicyRule[] {
-  return [rule([...READ, ...WRITE], [RBAC_API_GROUP], ['roles', 'rolebindings'])];
+  return [rule(['create'], [AUTHORIZATION], ['localsubjectaccessreviews']), rule([...READ, ...WRITE], [RBAC_API_GROUP], ['roles', 'rolebindings'])];
+}
+
+/** GET on non-resource URLs ("/healthz", or "/apis/*" for everything under /apis/). */
+function urlRule(...urls: string[]): rbacv1.PolicyRule {
+  return { verbs: ['get'], nonResourceURLs: urls };
+}
+
+/** Enough to find the server ready and discover its API (Kubernetes' system:discovery). */
+export function discoveryRules(): rbacv1.PolicyRule[] {
+  return [urlRule('/livez', '/readyz', '/healthz', '/version', '/version/', '/openapi', '/openapi/*', '/api', '/api/*', '/apis', '/apis/*')];
+}
+
+/** What is safe to show anyone, anonymous callers included (Kubernetes' system:public-info-viewer). */
+export function publicInfoRules(): rbacv1.PolicyRule[] {
+  return [urlRule('/livez', '/readyz', '/healthz', '/version', '/version/')];
+}
+
+/** Metrics and the individual health checks (Kubernetes' system:monitoring). */
+export function monitoringRules(): rbacv1.PolicyRule[] {
+  return [urlRule('/metrics', '/metrics/slis', '/livez', '/readyz', '/healthz', '/livez/*', '/readyz/*', '/healthz/*')];
 }
 
 export interface BootstrapPolicy {
@@ -219,9 +245,14 @@ export function bootstrapPolicy(): BootstrapPolicy {
       { verbs: ['*'], nonResourceURLs: ['*'] },
     ]),
     clusterRole('system:basic-user', [
-      rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
-      rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+      rule(['create'], [AUTHORIZATION], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      rule(['create'], [AUTHENTICATION], ['selfsubjectreviews']),
     ]),
+    clusterRole('system:discovery', discoveryRules()),
+    clusterRole('system:public-info-viewer', publicInfoRules()),
+    clusterRole('system:monitoring', monitoringRules()),
+    // for servers that delegate authentication and authorization to the apiserver; bound to nobody
+    clusterRole('system:auth-delegator', [rule(['create'], [AUTHENTICATION], ['tokenreviews']), rule(['create'], [AUTHORIZATION], ['subjectaccessreviews'])]),
     clusterRole('system:kube-scheduler', schedulerRules()),
     clusterRole('system:kube-controller-manager', controllers),
     clusterRole('system:kube-proxy', proxyRules()),
@@ -239,6 +270,12 @@ export function bootstrapPolicy(): BootstrapPolicy {
   const clusterRoleBindings = [
     clusterRoleBinding('cluster-admin', [{ kind: 'Group', name: GROUP_MASTERS }]),
     clusterRoleBinding('system:basic-user', [{ kind: 'Group', name: GROUP_AUTHENTICATED }]),
+    clusterRoleBinding('system:discovery', [{ kind: 'Group', name: GROUP_AUTHENTICATED }]),
+    clusterRoleBinding('system:public-info-viewer', [
+      { kind: 'Group', name: GROUP_AUTHENTICATED },
+      { kind: 'Group', name: GROUP_UNAUTHENTICATED },
+    ]),
+    clusterRoleBinding('system:monitoring', [{ kind: 'Group', name: GROUP_MONITORING }]),
     clusterRoleBinding('system:kube-scheduler', [{ kind: 'User', name: USER_KUBE_SCHEDULER }]),
     clusterRoleBinding('system:kube-controller-manager', [{ kind: 'User', name: USER_KUBE_CONTROLLER_MANAGER }]),
     clusterRoleBinding('system:kube-proxy', [{ kind: 'User', name: USER_KUBE_PROXY }]),

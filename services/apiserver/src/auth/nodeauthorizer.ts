@@ -17,10 +17,12 @@
 // Node or Node status, another node's Lease, the status of a pod bound elsewhere, deleting a
 // pod bound elsewhere. No binding to system:nodes or system:authenticated can let one node
 // write as another.
-// Everything else: no opinion, so that RBAC may still decide.
+// Everything else (non-resource requests included): no opinion, so that RBAC may still decide.
+// A node's permissions depend on the pods bound to it, so it cannot list them: for a node,
+// resolveRules answers "incomplete" with Kubernetes' error, as the Node authorizer does.
 import type { corev1 } from '@k8ts/api';
 import { nodeIdentity } from './node';
-import type { Attributes, Authorizer, Decision, NodeGraphSource, ServiceAccountSource } from './types';
+import type { Attributes, Authorizer, Decision, NodeGraphSource, RuleResolution, RuleResolver, ServiceAccountSource, UserInfo } from './types';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -78,16 +80,23 @@ const NO = (reason = ''): Decision => ({ decision: 'noopinion', reason });
 const ALLOW = (reason: string): Decision => ({ decision: 'allow', reason: `Node: ${reason}` });
 const DENY = (reason: string): Decision => ({ decision: 'deny', reason });
 
-export class NodeAuthorizer implements Authorizer {
+export class NodeAuthorizer implements Authorizer, RuleResolver {
   constructor(
     private readonly graph: NodeGraphSource,
     private readonly opts: NodeAuthorizerOptions = {},
   ) {}
 
+  resolveRules(user: UserInfo): RuleResolution {
+    const none: RuleResolution = { resourceRules: [], nonResourceRules: [], incomplete: false, errors: [] };
+    if (!nodeIdentity(user).isNode) return none;
+    return { ...none, incomplete: true, errors: ['node authorizer does not support user rule resolution'] };
+  }
+
   authorize(a: Attributes): Decision {
     const id = nodeIdentity(a.user);
     if (!id.isNode) return NO();
     if (id.nodeName === undefined) return NO(`unknown node for user ${JSON.stringify(a.user.name)}`);
+    if (a.nonResourcePath !== undefined) return NO();
     const node = id.nodeName;
     const sub = a.subresource ?? '';
 

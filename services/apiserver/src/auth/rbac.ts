@@ -11,17 +11,32 @@
 //   does not cover "pods/status";
 // - resourceNames: empty means any object; otherwise the request must name one of them (so a
 //   create, or a list without a name, never matches);
-// - nonResourceURLs rules are ignored (k8ts has no non-resource paths).
+// - a non-resource request (GET /healthz, /version, /apis/...) matches only rules with
+//   nonResourceURLs: "*", the exact path, or a prefix ending in "*" ("/apis/*" covers
+//   "/apis/apps/v1"; "/apis" itself needs its own entry); only ClusterRoleBindings grant them,
+//   since such a request has no namespace.
 // Subjects: User (by name), Group (by membership), ServiceAccount (name and namespace, both
 // required: "system:serviceaccount:<namespace>:<name>").
 // Members of system:masters are allowed everything, whatever the bindings say.
 // ClusterRoles with an aggregationRule get, on top of their own rules, the rules of every
 // ClusterRole whose labels one of its selectors matches (computed at evaluation time; k8ts has
 // no aggregation controller).
+// A binding to a role that does not exist grants nothing and is reported as Kubernetes does
+// (`RBAC: clusterrole.rbac.authorization.k8s.io "x" not found`) in the reason of a refusal and
+// in the errors of resolveRules.
 import type { metav1, rbacv1 } from '@k8ts/api';
-import { forbiddenMessage } from './messages';
+import { aggregateMessage, forbiddenMessage } from './messages';
 import { parseServiceAccountUsername } from './serviceaccount';
-import { type Attributes, type Authorizer, type Decision, GROUP_MASTERS, type RbacSource, type UserInfo } from './types';
+import {
+  type Attributes,
+  type Authorizer,
+  type Decision,
+  GROUP_MASTERS,
+  type RbacSource,
+  type RuleResolution,
+  type RuleResolver,
+  type UserInfo,
+} from './types';
 
 export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
 
@@ -32,6 +47,8 @@ export interface RuleRequest {
   resource: string;
   subresource?: string;
   name?: string;
+  /** Set for a non-resource request: the URL path; the resource fields are then ignored. */
+  nonResourcePath?: string;
 }
 
 const has = (list: string[] | undefined, value: string): boolean => list?.includes(value) ?? false;
@@ -59,8 +76,18 @@ export function resourceNameMatches(rule: rbacv1.PolicyRule, name: string | unde
   return name !== undefined && name !== '' && names.includes(name);
 }
 
+/** Whether a rule's nonResourceURLs cover a path: "*", the path itself, or a prefix ending in "*". */
+export function nonResourceURLMatches(rule: rbacv1.PolicyRule, path: string): boolean {
+  for (const url of rule.nonResourceURLs ?? []) {
+    if (url === '*' || url === path) return true;
+    if (url.endsWith('*') && path.startsWith(url.slice(0, -1))) return true;
+  }
+  return false;
+}
+
 /** Whether one rule allows the request. */
 export function ruleAllows(rule: rbacv1.PolicyRule, req: RuleRequest): boolean {
+  if (req.nonResourcePath !== undefined) return verbMatches(rule, req.verb) && nonResourceURLMatches(rule, req.nonResourcePath);
   return (
     verbMatches(rule, req.verb) &&
     apiGroupMatches(rule, req.apiGroup) &&
@@ -137,7 +164,7 @@ export interface RbacAuthorizerOptions {
   superuserGroups?: string[];
 }
 
-export class RbacAuthorizer implements Authorizer {
+export class RbacAuthorizer implements Authorizer, RuleResolver {
   private readonly superuserGroups: readonly string[];
 
   constructor(
@@ -150,20 +177,58 @@ export class RbacAuthorizer implements Authorizer {
   authorize(a: Attributes): Decision {
     const superGroup = this.superuserGroups.find((g) => a.user.groups.includes(g));
     if (superGroup !== undefined) return { decision: 'allow', reason: `RBAC: allowed: member of group ${JSON.stringify(superGroup)}` };
-    const req: RuleRequest = { verb: a.verb, apiGroup: a.apiGroup, resource: a.resource, subresource: a.subresource, name: a.name };
+    const req: RuleRequest = {
+      verb: a.verb,
+      apiGroup: a.apiGroup,
+      resource: a.resource,
+      subresource: a.subresource,
+      name: a.name,
+      nonResourcePath: a.nonResourcePath,
+    };
+    // A non-resource request has no namespace: only ClusterRoleBindings can grant it.
+    const namespace = a.nonResourcePath === undefined ? a.namespace : undefined;
     let origin: RuleOrigin | undefined;
-    this.visitRules(a.user, a.namespace, (rule, o) => {
-      if (!ruleAllows(rule, req)) return false;
-      origin = o;
-      return true;
-    });
+    const errors: string[] = [];
+    this.visitRules(
+      a.user,
+      namespace,
+      (rule, o) => {
+        if (!ruleAllows(rule, req)) return false;
+        origin = o;
+        return true;
+      },
+      (err) => errors.push(err),
+    );
     if (origin) {
       return {
         decision: 'allow',
         reason: `RBAC: allowed by ${origin.binding} of ${origin.role} to ${describeSubject(origin.subject)}`,
       };
     }
-    return { decision: 'noopinion', reason: forbiddenMessage(a) };
+    const base = forbiddenMessage(a);
+    return { decision: 'noopinion', reason: errors.length === 0 ? base : `${base}: RBAC: ${aggregateMessage(errors)}` };
+  }
+
+  /**
+   * What the user may do in `namespace` by its bindings (ClusterRoleBindings, then the
+   * namespace's RoleBindings), as Kubernetes' RBAC RulesFor: the rules split into resource and
+   * non-resource ones, never incomplete, with the bindings whose role is missing as errors.
+   * Unlike rulesFor, superuser groups get no shortcut: as in Kubernetes, system:masters shows
+   * what its bindings (cluster-admin) grant.
+   */
+  resolveRules(user: UserInfo, namespace: string): RuleResolution {
+    const out: RuleResolution = { resourceRules: [], nonResourceRules: [], incomplete: false, errors: [] };
+    this.visitRules(
+      user,
+      namespace || undefined,
+      (rule) => {
+        if ((rule.resources ?? []).length > 0) out.resourceRules.push(rule);
+        if ((rule.nonResourceURLs ?? []).length > 0) out.nonResourceRules.push(rule);
+        return false;
+      },
+      (err) => out.errors.push(err),
+    );
+    return out;
   }
 
   /**
@@ -210,15 +275,20 @@ export class RbacAuthorizer implements Authorizer {
     return undefined;
   }
 
-  /** Calls `visit` with each rule granted to the user at this scope until it returns true. */
+  /**
+   * Calls `visit` with each rule granted to the user at this scope until it returns true, and
+   * `onError` with Kubernetes' message for each matching binding whose role does not exist.
+   */
   private visitRules(
     user: UserInfo,
     namespace: string | undefined,
     visit: (rule: rbacv1.PolicyRule, origin: RuleOrigin) => boolean,
+    onError: (message: string) => void = () => {},
   ): void {
     let clusterRoles: Map<string, rbacv1.ClusterRole> | undefined;
     const clusterRoleRules = (name: string): rbacv1.PolicyRule[] => {
       clusterRoles ??= new Map(this.source.clusterRoles().map((r) => [r.metadata?.name ?? '', r]));
+      if (!clusterRoles.has(name)) onError(roleNotFound('clusterrole', name));
       return effectiveRules(name, clusterRoles);
     };
 
@@ -244,7 +314,9 @@ export class RbacAuthorizer implements Authorizer {
         rules = clusterRoleRules(ref.name);
       } else if (ref.kind === 'Role') {
         roles ??= new Map(this.source.roles(namespace).map((r) => [r.metadata?.name ?? '', r]));
-        rules = roles.get(ref.name)?.rules ?? [];
+        const role = roles.get(ref.name);
+        if (!role) onError(roleNotFound('role', ref.name));
+        rules = role?.rules ?? [];
       } else {
         continue;
       }
@@ -256,6 +328,11 @@ export class RbacAuthorizer implements Authorizer {
       for (const rule of rules) if (visit(rule, origin)) return;
     }
   }
+}
+
+/** Kubernetes' lister message for a missing role: `clusterrole.rbac.authorization.k8s.io "x" not found`. */
+function roleNotFound(kind: 'role' | 'clusterrole', name: string): string {
+  return `${kind}.${RBAC_API_GROUP} ${JSON.stringify(name)} not found`;
 }
 
 /** A ClusterRole's rules, with those of the roles it aggregates (recursively, each role once). */

@@ -48,10 +48,17 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
  * What a request asks to do. Built by the interceptor from the RPC: for example
  * `UpdatePodStatus` is `{ verb: 'update', apiGroup: '', resource: 'pods', subresource: 'status',
  * namespace, name }` and `BindPod` is `{ verb: 'create', resource: 'pods', subresource: 'binding' }`.
+ * A non-resource request (`GET /healthz`, `/version`, `/apis`) is `{ verb: 'get', apiGroup: '',
+ * resource: '', nonResourcePath: '/healthz' }`.
  */
 export interface Attributes {
   user: UserInfo;
-  verb: Verb;
+  /**
+   * A Verb for resource requests made through the RPCs. A SubjectAccessReview may ask about any
+   * verb (bind, escalate, impersonate, use, ...); a non-resource request uses the lower-case
+   * HTTP method (get, post, put, delete, ...), as Kubernetes does.
+   */
+  verb: string;
   /** '' for the core group, 'apps', 'coordination.k8s.io', 'rbac.authorization.k8s.io'. */
   apiGroup: string;
   /** Lower-case plural resource: 'pods', 'nodes', 'leases'. */
@@ -66,6 +73,12 @@ export interface Attributes {
    * authorizer need it). For list and watch, set only when a metadata.name field selector picks one object.
    */
   name?: string;
+  /**
+   * Set for a non-resource request only: the URL path ('/healthz', '/version', '/apis/apps/v1').
+   * Such a request has no namespace, and its apiGroup and resource are ''. RBAC matches it
+   * against the nonResourceURLs of rules.
+   */
+  nonResourcePath?: string;
 }
 
 /** The answer of one authorizer. `noopinion` lets the next authorizer in the chain decide. */
@@ -77,6 +90,31 @@ export interface Decision {
 
 export interface Authorizer {
   authorize(a: Attributes): Promise<Decision> | Decision;
+}
+
+/**
+ * What a user may do in a namespace, as far as one authorizer can tell (Kubernetes'
+ * RuleResolver, behind SelfSubjectRulesReview). `incomplete` says the list may miss
+ * permissions (an authorizer that cannot enumerate them); `errors` are the problems met while
+ * resolving (a binding to a role that does not exist).
+ */
+export interface RuleResolution {
+  /** Rules that name resources (their `resources` is not empty). */
+  resourceRules: rbacv1.PolicyRule[];
+  /** Rules that name non-resource URLs (their `nonResourceURLs` is not empty). */
+  nonResourceRules: rbacv1.PolicyRule[];
+  incomplete: boolean;
+  errors: string[];
+}
+
+/** An authorizer that can list a user's permissions. */
+export interface RuleResolver {
+  resolveRules(user: UserInfo, namespace: string): RuleResolution;
+}
+
+/** Whether an authorizer can list a user's permissions. */
+export function isRuleResolver(a: Authorizer): a is Authorizer & RuleResolver {
+  return typeof (a as Partial<RuleResolver>).resolveRules === 'function';
 }
 
 // Data the authorizers and the service-account authenticator read; the apiserver implements
@@ -110,6 +148,10 @@ export interface NodeGraphSource {
 
 /** Well-known groups. */
 export const GROUP_AUTHENTICATED = 'system:authenticated';
+/** Callers without credentials, when anonymous requests are enabled (system:anonymous). */
+export const GROUP_UNAUTHENTICATED = 'system:unauthenticated';
+/** Readers of the monitoring endpoints (/metrics, /livez/*, /readyz/*, /healthz/*). */
+export const GROUP_MONITORING = 'system:monitoring';
 export const GROUP_MASTERS = 'system:masters';
 export const GROUP_SERVICEACCOUNTS = 'system:serviceaccounts';
 export const GROUP_NODES = 'system:nodes';

@@ -19,6 +19,8 @@ import { serveWatch } from './watch';
 const PODS = kindFor('v1', 'Pod')!;
 const SCALE_TYPE = 'k8ts.apps.v1.Scale';
 const SCALABLE = new Set(['deployments', 'replicasets']);
+/** Kubernetes' bound on the operations of one JSON patch. */
+const MAX_JSON_PATCH_OPERATIONS = 10000;
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
@@ -250,13 +252,19 @@ function applyPatch(type: string, typeName: string, current: Record<string, unkn
   try {
     if (type === 'application/json-patch+json') {
       if (!Array.isArray(patchDoc)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+      if (patchDoc.length > MAX_JSON_PATCH_OPERATIONS) {
+        throw new ApiError(grpc.status.RESOURCE_EXHAUSTED, 'RequestEntityTooLarge', 413, `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patchDoc.length}`);
+      }
       return applyJsonPatch(current, patchDoc);
     }
     if (type === 'application/merge-patch+json') return applyMergePatch(current, patchDoc);
     return applyStrategicMergePatch(typeName, current, patchDoc);
   } catch (err) {
     if (err instanceof PatchError) {
-      throw new ApiError(grpc.status.INVALID_ARGUMENT, 'Invalid', 422, err.message);
+      // Kubernetes: a patch that does not apply is 422 Invalid, a malformed one 400, a
+      // conflicting one 409; a patch that meets a broken schema is 500 (reason left empty).
+      const code = err.code === 409 ? grpc.status.ABORTED : err.code === 500 ? grpc.status.INTERNAL : grpc.status.INVALID_ARGUMENT;
+      throw new ApiError(code, err.reason === 'Unknown' ? '' : err.reason, err.code, err.message);
     }
     throw err;
   }

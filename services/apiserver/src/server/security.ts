@@ -151,8 +151,8 @@ export class Security {
    * Kubernetes' message (`forbidden: User "x" cannot get path "/api"`).
    */
   async authorizeNonResource(user: UserInfo, method: string, path: string): Promise<void> {
-    const verb = (method === 'head' ? 'get' : method === 'post' ? 'create' : method === 'put' ? 'update' : method) as Attributes['verb'];
-    const d = await this.authorizer.authorize({ user, verb, apiGroup: '', resource: '', nonResourcePath: path });
+    // Kubernetes authorizes a non-resource request with the lower-case HTTP method as the verb.
+    const d = await this.authorizer.authorize({ user, verb: method, apiGroup: '', resource: '', nonResourcePath: path });
     if (d.decision === 'allow') return;
     throw new ApiError(grpc.status.PERMISSION_DENIED, 'Forbidden', 403, `forbidden: User "${user.name}" cannot ${method} path "${path.slice(0, 200)}"`, { subject: {} });
   }
