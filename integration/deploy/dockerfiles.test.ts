@@ -134,7 +134,9 @@ describe.each(SERVICES)('services/%s/Dockerfile', (svc) => {
     expect(ins('STOPSIGNAL').map((i) => i.args)).toEqual(['SIGTERM']);
     const [grpc, metrics] = PORTS[svc];
     const exposed = ins('EXPOSE').flatMap((i) => i.args.split(' ')).map((p) => Number(p.replace(/\/tcp$/, '')));
-    expect(exposed.sort()).toEqual([grpc, metrics].sort());
+    // The apiserver also serves the Kubernetes HTTP API (HTTPS) beside gRPC.
+    const extra = svc === 'apiserver' ? [6444] : [];
+    expect(exposed.sort()).toEqual([grpc, metrics, ...extra].sort());
     const cmd = execForm(ins('CMD')[0]?.args ?? '');
     expect(cmd).toBeDefined();
     const at = (flag: string) => cmd![cmd!.indexOf(flag) + 1];

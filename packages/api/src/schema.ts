@@ -1,7 +1,8 @@
 // The API schema at run time, from what `make gen` puts into packages/api/proto: the compiled
 // descriptor set (descriptors.binpb, served by server reflection) and the .proto files
 // (loaded once into a protobufjs Root that keeps the .proto field names, for the Kubernetes
-// JSON codec).
+// JSON codec; and, only when asked, into a second Root that also keeps the comments, for
+// generated documentation such as the OpenAPI descriptions).
 import * as path from 'path';
 import * as fs from 'fs';
 import * as protobuf from 'protobufjs';
@@ -72,21 +73,36 @@ export function compiledFiles(): CompiledFile[] {
   return compiled;
 }
 
+/** Loads every .proto file of the API into a fresh Root, with the .proto field names kept. */
+function loadRoot(options: protobuf.IParseOptions): protobuf.Root {
+  const dir = protoDir();
+  const r = new protobuf.Root();
+  // Well-known types (google/protobuf/*) come bundled with protobufjs; descriptor.proto
+  // (imported by k8ts/meta/v1/schema.proto for its field options) ships as a file there.
+  r.resolvePath = (_origin, target) => {
+    if (target === 'google/protobuf/descriptor.proto') return require.resolve('protobufjs/google/protobuf/descriptor.proto');
+    return target.startsWith('google/protobuf/') ? target : path.join(dir, target);
+  };
+  r.loadSync(protoFiles(), options);
+  r.resolveAll();
+  return r;
+}
+
 let root: protobuf.Root | undefined;
 /** A protobufjs Root of the whole API with the .proto field names kept (snake_case). */
 export function protoRoot(): protobuf.Root {
-  if (!root) {
-    const dir = protoDir();
-    const r = new protobuf.Root();
-    // Well-known types (google/protobuf/*) come bundled with protobufjs; descriptor.proto
-    // (imported by k8ts/meta/v1/schema.proto for its field options) ships as a file there.
-    r.resolvePath = (_origin, target) => {
-      if (target === 'google/protobuf/descriptor.proto') return require.resolve('protobufjs/google/protobuf/descriptor.proto');
-      return target.startsWith('google/protobuf/') ? target : path.join(dir, target);
-    };
-    r.loadSync(protoFiles(), { keepCase: true });
-    r.resolveAll();
-    root = r;
-  }
+  root ??= loadRoot({ keepCase: true });
   return root;
+}
+
+let docRoot: protobuf.Root | undefined;
+/**
+ * The same API as protoRoot(), with every type's and field's `//` comment kept in its
+ * `comment` (protobufjs' alternate comment mode), for generated documentation. A separate
+ * Root, loaded on first use, so that processes which never document the API do not pay for
+ * the comments.
+ */
+export function protoDocRoot(): protobuf.Root {
+  docRoot ??= loadRoot({ keepCase: true, alternateCommentMode: true });
+  return docRoot;
 }

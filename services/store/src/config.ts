@@ -2,7 +2,7 @@
 import * as os from 'os';
 import { serverFlags } from '@k8ts/kit';
 import type { FlagSpec } from '@k8ts/kit';
-import { DEFAULT_GUARD_WINDOW } from './mvcc';
+import { DEFAULT_GUARD_WINDOW } from '@k8ts/machinery';
 import { DEFAULT_MAX_TXN_OPS } from './validate';
 
 export interface StoreConfig {

@@ -3,7 +3,8 @@
 // write is evaluated at the replica's applied revision b, before its revision is known: the
 // revision the write will get is written as PENDING and the revision just before it as
 // BEGIN, and finalize() replaces them once the log has assigned the write its revision.
-import { etcdserverpb as pb, mvccpb, storev1 } from '@k8ts/api';
+import { etcdserverpb as pb, mvccpb } from '@k8ts/api';
+import type { ChangeInput } from '@k8ts/machinery';
 import { etcdErrors, StoreError } from './errors';
 import { KeyRange, MvccIndex, Version } from './mvcc';
 
@@ -320,10 +321,8 @@ export function finalize(responses: pb.ResponseOp[], rev: number, begin: number)
 }
 
 /** The log entry changes of an outcome. */
-export function toEntryChanges(changes: PendingChange[]): storev1.Change[] {
+export function toEntryChanges(changes: PendingChange[]): ChangeInput[] {
   return changes.map((c) =>
-    c.type === 'put'
-      ? { type: storev1.ChangeType.CHANGE_TYPE_PUT, key: c.key, value: c.value, lease: c.lease, createRevision: c.create, version: c.version }
-      : { type: storev1.ChangeType.CHANGE_TYPE_DELETE, key: c.key },
+    c.type === 'put' ? { type: 'put', key: c.key, value: c.value, lease: c.lease, createRevision: c.create, version: c.version } : { type: 'delete', key: c.key },
   );
 }

@@ -17,7 +17,8 @@ export type { StoreConfig } from './config';
 export { Store } from './store';
 export type { Backend } from './backend';
 export { MemoryBackend, MemoryLog } from './memory';
-export { keySubject, subjectKey, prefixEnd } from './keys';
+export { keySubject, subjectKey } from '@k8ts/machinery';
+export { prefixEnd } from './keys';
 
 export interface StoreServer {
   readonly address: string;

@@ -1,10 +1,12 @@
 // The in-memory MVCC index: every key's versions since the compact revision, the events of
 // every revision (for watches), and what the writer needs to build guarded entries. It is
 // rebuilt on start by applying the stream from its first message, and kept current by
-// applying each new message in stream order. Everything here is deterministic: two replicas
-// that applied the same messages hold the same index (compaction aside, see compact()).
-import { storev1 } from '@k8ts/api';
-import { keySubject, subjectKind } from './keys';
+// applying each new message in stream order. Which messages take effect is decided by the
+// log's one apply rule, @k8ts/machinery's GuardLedger (the same code the apiserver's change
+// feed runs), over messages decoded by its codec. Everything here is deterministic: two
+// replicas that applied the same messages hold the same index (compaction aside, see compact()).
+import type { storev1 } from '@k8ts/api';
+import { GuardLedger, type LogChange, type LogMessage, decodeLogMessage, keySubject } from '@k8ts/machinery';
 
 /** One version of a key (a put or a tombstone). Never mutated once applied. */
 export interface Version {
@@ -42,10 +44,12 @@ export interface RevisionEvents {
 /** The outcome of applying one message. */
 export interface ApplyResult {
   seq: number;
-  /** The message took effect (false for a void guarded entry or an undecodable message). */
+  /** The message took effect (false for a void guarded entry or an invalid message). */
   applied: boolean;
   events: IndexEvent[];
-  /** Why a message was not applied (void guard, bad payload). */
+  /** Why the apply rule gave it no effect: its guard failed, or it breaks the log format. */
+  cause?: 'void' | 'invalid';
+  /** Why a message was not applied (void guard, bad payload, already applied). */
   reason?: string;
   /** The Genesis record, when the message was the stream's first. */
   genesis?: storev1.Genesis;
@@ -63,9 +67,6 @@ export interface PurgePlan {
   /** Delete these multi-key messages last (JetStream message delete). */
   txnDeletes: number[];
 }
-
-/** Default guard window W (revisions) of a new stream; the stream's Genesis fixes it. */
-export const DEFAULT_GUARD_WINDOW = 10_000;
 
 class KeyRecord {
   versions: Version[] = [];
@@ -133,8 +134,8 @@ export class MvccIndex {
   compactRev = 0;
   /** The genesis record, once applied. */
   genesis?: storev1.Genesis;
-  /** W: the guard window of the stream (from its genesis). */
-  guardWindow = DEFAULT_GUARD_WINDOW;
+  /** The log's apply rule: decides which messages take effect (guards of single-key entries). */
+  readonly ledger = new GuardLedger();
 
   private readonly records = new Map<string, KeyRecord>();
   private sorted: string[] = [];
@@ -145,17 +146,8 @@ export class MvccIndex {
   private readonly leaseKeys = new Map<number, Set<string>>();
   /** Last sequence seen on each key subject (for Nats-Expected-Last-Subject-Sequence). */
   private readonly subjectSeq = new Map<string, number>();
-  /** Void entries not yet known to be deleted from the stream. */
+  /** Void (or invalid) entries on key subjects not yet known to be deleted from the stream. */
   private readonly voids = new Set<number>();
-  /** Multi-key entries of the last W revisions: the witnesses of guards. */
-  private recentTxns: { seq: number; keys: Set<string> }[] = [];
-  /**
-   * The last entry (single-key or multi-key) that changed each key, kept for at least W
-   * revisions and independent of logical compaction: the witnesses of guards. Entries
-   * older than W are pruned; that changes no guard's outcome (see guardHolds()).
-   */
-  private lastChange = new Map<string, number>();
-  private lastChangePruned = 0;
   /** Keys of multi-key entries that may still be in the stream (for physical compaction). */
   private readonly txnKeys = new Map<number, string[]>();
   /** Total bytes of live keys and values (approximate size for Status). */
@@ -163,6 +155,11 @@ export class MvccIndex {
   liveKeys = 0;
 
   constructor(readonly prefix: string) {}
+
+  /** W: the guard window of the stream (from its genesis; throws before the genesis). */
+  get guardWindow(): number {
+    return this.ledger.requireGuardWindow();
+  }
 
   // ---- reads ----
 
@@ -279,109 +276,65 @@ export class MvccIndex {
   // ---- apply ----
 
   /**
-   * Applies the message at `seq` (which must be > rev). Never throws: a message that cannot
-   * be decoded is treated as void and reported in the result.
+   * Applies the message at `seq` (which must be > rev). The ledger decides whether it takes
+   * effect; a message that is void or invalid changes nothing but its revision is used up.
+   * Throws (LogOrderError) only when the log breaks its contract: an entry before the genesis.
    */
   apply(seq: number, subject: string, data: Uint8Array): ApplyResult {
     if (seq <= this.rev) return { seq, applied: false, events: [], reason: 'already applied' };
-    const kind = subjectKind(this.prefix, subject);
-    let result: ApplyResult;
-    try {
-      if (kind === 'genesis') {
-        const genesis = storev1.Genesis.decode(data);
-        if (!this.genesis) {
-          this.genesis = genesis;
-          if (genesis.guardWindow && genesis.guardWindow > 0) this.guardWindow = genesis.guardWindow;
-        }
-        result = { seq, applied: true, events: [], genesis };
-      } else if (kind === 'key' || kind === 'txn') {
-        const entry = storev1.Entry.decode(data);
-        result = this.applyEntry(seq, kind === 'txn', entry);
-      } else {
-        result = { seq, applied: false, events: [], reason: `unexpected subject ${subject}` };
-      }
-    } catch (err) {
-      result = { seq, applied: false, events: [], reason: `undecodable payload: ${(err as Error).message}` };
-    }
-    if (kind === 'key') {
+    const msg = decodeLogMessage(this.prefix, subject, data);
+    const verdict = this.ledger.apply(seq, msg);
+    const result: ApplyResult = verdict.effective
+      ? this.applyEffective(seq, msg)
+      : { seq, applied: false, events: [], cause: verdict.cause, reason: verdict.reason, ...originOf(msg) };
+    if (msg.kind === 'single-key' || (msg.kind === 'invalid' && msg.subject === 'key')) {
       this.subjectSeq.set(subject, seq);
-      if (!result.applied) this.voids.add(seq);
+      if (!verdict.effective) this.voids.add(seq);
     }
     this.rev = seq;
-    const horizon = seq - this.guardWindow;
-    if (this.recentTxns.length > 0 && this.recentTxns[0].seq <= horizon) {
-      let i = 0;
-      while (i < this.recentTxns.length && this.recentTxns[i].seq <= horizon) i++;
-      this.recentTxns = this.recentTxns.slice(i);
-    }
-    if (horizon - this.lastChangePruned >= this.guardWindow) {
-      for (const [k, s] of this.lastChange) if (s <= horizon) this.lastChange.delete(k);
-      this.lastChangePruned = horizon;
-    }
     return result;
   }
 
-  /**
-   * Whether a single-key entry at seq with this basis takes effect: it must be within the
-   * guard window and no entry between its basis and itself (single-key or multi-key) may
-   * have changed its key. This is the compare-and-swap of the log: it does not rely on
-   * JetStream's expected-sequence checks (which nats-server 2.9 can let two concurrent
-   * publishes pass, nats-io/nats-server#4320); every replica evaluates it the same way.
-   * Changes older than W are pruned from lastChange: they cannot void an entry whose basis
-   * is within W (basis >= seq - W), so pruning never changes an outcome.
-   */
-  guardHolds(seq: number, basis: number, keyStr: string): string | undefined {
-    if (seq - basis > this.guardWindow) return `basis revision ${basis} is more than ${this.guardWindow} revisions old`;
-    for (let i = this.recentTxns.length - 1; i >= 0; i--) {
-      const t = this.recentTxns[i];
-      if (t.seq <= basis) break;
-      if (t.seq < seq && t.keys.has(keyStr)) return `multi-key entry ${t.seq} changed the key after basis revision ${basis}`;
+  private applyEffective(seq: number, msg: LogMessage): ApplyResult {
+    switch (msg.kind) {
+      case 'genesis':
+        this.genesis = msg.genesis;
+        return { seq, applied: true, events: [], genesis: msg.genesis };
+      case 'single-key':
+        return { seq, applied: true, events: this.applyChanges(seq, [msg.change], false), ...originOf(msg) };
+      case 'multi-key':
+        this.txnKeys.set(seq, msg.changes.map((c) => c.keyStr));
+        return { seq, applied: true, events: this.applyChanges(seq, msg.changes, true), ...originOf(msg) };
+      case 'invalid':
+        throw new Error(`invalid message ${seq} judged effective: ${msg.reason}`);
     }
-    const last = this.lastChange.get(keyStr);
-    if (last !== undefined && last > basis && last < seq) return `guard: entry ${last} changed the key after basis revision ${basis}`;
-    return undefined;
   }
 
-  private applyEntry(seq: number, viaTxn: boolean, entry: storev1.Entry): ApplyResult {
-    const changes = entry.changes ?? [];
-    const base = { seq, writer: entry.writer, requestId: entry.requestId };
-    if (!viaTxn) {
-      if (changes.length !== 1 || !changes[0].key || changes[0].key.length === 0) {
-        return { ...base, applied: false, events: [], reason: 'a single-key entry must have exactly one change' };
-      }
-      const reason = this.guardHolds(seq, entry.guard?.basisRevision ?? 0, changes[0].key.toString('latin1'));
-      if (reason) return { ...base, applied: false, events: [], reason };
-    }
+  /** Applies the changes of an effective entry at seq; returns their watch events. */
+  private applyChanges(seq: number, changes: LogChange[], viaTxn: boolean): IndexEvent[] {
     const events: IndexEvent[] = [];
-    const keys: string[] = [];
     for (const c of changes) {
-      if (!c.key || c.key.length === 0) continue;
-      const keyStr = c.key.toString('latin1');
-      keys.push(keyStr);
-      this.lastChange.set(keyStr, seq);
-      const ev = c.type === storev1.ChangeType.CHANGE_TYPE_DELETE ? this.del(seq, keyStr, viaTxn) : this.put(seq, keyStr, c, viaTxn);
+      const ev = c.type === 'delete' ? this.del(seq, c.keyStr, viaTxn) : this.put(seq, c, viaTxn);
       if (ev) events.push(ev);
     }
-    if (viaTxn) {
-      this.txnKeys.set(seq, keys);
-      this.recentTxns.push({ seq, keys: new Set(keys) });
-    }
     if (events.length > 0) this.log.push({ rev: seq, events });
-    return { ...base, applied: true, events };
+    return events;
   }
 
-  private put(seq: number, keyStr: string, c: storev1.Change, viaTxn: boolean): IndexEvent {
-    const rec = this.record(keyStr, c.key!);
+  private put(seq: number, c: LogChange, viaTxn: boolean): IndexEvent {
+    const keyStr = c.keyStr;
+    const rec = this.record(keyStr, c.key);
     const prevLast = rec.last();
     const prev = prevLast && !prevLast.deleted ? prevLast : undefined;
     const v: Version = {
       keyStr,
       key: rec.key,
       mod: seq,
-      create: c.createRevision ? c.createRevision : seq,
-      version: c.version ? c.version : (prev?.version ?? 0) + 1,
-      value: c.value ?? EMPTY,
-      lease: c.lease ?? 0,
+      // 0 means "this put creates the key"; a put written without a version counts on.
+      create: c.createRevision || seq,
+      version: c.version || (prev?.version ?? 0) + 1,
+      value: c.value,
+      lease: c.lease,
       deleted: false,
       viaTxn,
     };
@@ -502,7 +455,8 @@ export class MvccIndex {
       }
     };
     for (const { last } of below.values()) if (!last.deleted && last.viaTxn) retain(last.mod);
-    for (const seq of this.txnKeys.keys()) if (seq >= c - this.guardWindow) retain(seq);
+    const w = this.guardWindow;
+    for (const seq of this.txnKeys.keys()) if (seq >= c - w) retain(seq);
     while (work.length > 0) {
       const t = work.pop()!;
       for (const k of this.txnKeys.get(t) ?? []) {
@@ -519,7 +473,7 @@ export class MvccIndex {
       if (!onSubject) continue;
       let purgeBelow = !last.deleted && !last.viaTxn ? last.mod : c;
       // Keep the last W revisions: they witness the guards of the entries from c on.
-      if (purgeBelow > c - this.guardWindow) purgeBelow = c - this.guardWindow;
+      if (purgeBelow > c - w) purgeBelow = c - w;
       if (purgeBelow <= 1) continue;
       const tomb = keepTombstone.get(keyStr);
       if (tomb !== undefined && tomb < purgeBelow) purgeBelow = tomb;
@@ -527,4 +481,9 @@ export class MvccIndex {
     }
     return { voidDeletes, subjectPurges, txnDeletes };
   }
+}
+
+/** The writer and request id of an entry (for the writer's bookkeeping). */
+function originOf(msg: LogMessage): { writer?: string; requestId?: number } {
+  return msg.kind === 'single-key' || msg.kind === 'multi-key' ? { writer: msg.writer, requestId: msg.requestId } : {};
 }

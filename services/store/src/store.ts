@@ -4,14 +4,14 @@
 // (range.ts, put.ts, ...) calls only this class.
 import type { Logger } from 'pino';
 import { etcdserverpb as pb, storev1 } from '@k8ts/api';
+import { DEFAULT_GUARD_WINDOW, encodeGenesis, genesisSubject } from '@k8ts/machinery';
 import { Backend, LogMessage, Subscription, UnavailableError } from './backend';
 import { Compactor } from './compactor';
 import { etcdErrors, unavailable } from './errors';
 import { checkRangeRevision, evaluateTxn, executeRangeOn, finalize, keyRange, Outcome } from './evaluate';
-import { genesisSubject } from './keys';
 import { Lessor } from './lessor';
 import { createStoreMetrics, StoreMetrics } from './metrics';
-import { DEFAULT_GUARD_WINDOW, MvccIndex } from './mvcc';
+import { MvccIndex } from './mvcc';
 import { isTxnReadonly, isTxnSerializable, leasesOf, singleKeyOf } from './validate';
 import { WatchHub } from './watchHub';
 import { Writer } from './writer';
@@ -133,13 +133,12 @@ export class Store {
     const started = Date.now();
     const head = await this.retrying('read the stream head', () => backend.head());
     if (head === 0) {
-      const genesis = storev1.Genesis.encode({
+      const genesis = encodeGenesis({
         clusterId: idFromName(`${this.opts.name}/${Date.now()}/${Math.random()}`),
-        formatVersion: 1,
         createdBy: this.opts.name,
         createdUnixMs: Date.now(),
         guardWindow: this.opts.guardWindow ?? DEFAULT_GUARD_WINDOW,
-      }).finish();
+      });
       try {
         await backend.append(genesisSubject(this.opts.subjectPrefix), genesis, { lastSeq: 0 });
         logger.info('wrote the genesis message of a new stream');
@@ -209,7 +208,8 @@ export class Store {
     try {
       this.applyMessage(m);
     } catch (err) {
-      // Never expected (apply does not throw); keep following the log regardless.
+      // The log broke its contract (an entry before the genesis): nothing can be applied
+      // after it. Say so loudly; the index stays where it is and writes time out.
       this.logger.error({ err, seq: m.seq, subject: m.subject }, 'applying a log message failed');
     }
   }
@@ -222,7 +222,7 @@ export class Store {
     if (ra.length > 200_000) this.recentApplied = ra.slice(ra.length - 100_000);
     if (res.applied) this.metrics.applied.inc({ result: 'applied' });
     else {
-      this.metrics.applied.inc({ result: res.reason?.startsWith('guard') || res.reason?.startsWith('basis') || res.reason?.startsWith('multi-key') ? 'void' : 'invalid' });
+      this.metrics.applied.inc({ result: res.cause ?? 'invalid' });
       this.logger.info({ seq: m.seq, subject: m.subject, reason: res.reason }, 'log entry has no effect');
     }
     this.metrics.revision.set(m.seq);

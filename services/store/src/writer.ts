@@ -11,11 +11,10 @@
 // on this replica. Writes to different keys
 // are pipelined: many are in flight at once.
 import type { Logger } from 'pino';
-import { storev1 } from '@k8ts/api';
+import { type ChangeInput, type EntryOrigin, encodeMultiKeyEntry, encodeSingleKeyEntry, txnSubject } from '@k8ts/machinery';
 import { ConflictError, UnavailableError, Backend } from './backend';
 import { aborted, etcdErrors, StoreError, unavailable } from './errors';
 import { EvaluationError, Outcome, toEntryChanges } from './evaluate';
-import { txnSubject } from './keys';
 import { KeyedMutex, SharedExclusiveGate } from './locks';
 import { MvccIndex } from './mvcc';
 import type { StoreMetrics } from './metrics';
@@ -83,13 +82,7 @@ export class Writer {
         }
         const b = outcome.basis;
         const id = ++this.requestId;
-        const entry: storev1.Entry = {
-          guard: op.singleKey !== undefined ? { basisRevision: b } : undefined,
-          changes: toEntryChanges(outcome.changes),
-          writer: this.d.name,
-          requestId: id,
-        };
-        const data = storev1.Entry.encode(entry).finish();
+        const data = encodeEntry(op.singleKey !== undefined, b, toEntryChanges(outcome.changes), { writer: this.d.name, requestId: id });
         // Headers (expectations) take up to ~200 bytes of the payload limit.
         if (data.length + 256 > backend.maxPayload) throw tooLarge(data.length, backend.maxPayload);
         let subject: string;
@@ -151,6 +144,13 @@ export class Writer {
     metrics.writes.inc({ kind, result: 'aborted' });
     throw aborted(`write gave up after ${this.d.maxAttempts} attempts lost a compare-and-swap race with other writers of the same keys`);
   }
+}
+
+/** The log entry of a write: single-key (guarded by basis b) or multi-key. */
+function encodeEntry(singleKey: boolean, b: number, changes: ChangeInput[], origin: EntryOrigin): Uint8Array {
+  if (!singleKey) return encodeMultiKeyEntry(changes, origin);
+  if (changes.length !== 1) throw new Error(`a single-key write produced ${changes.length} changes`);
+  return encodeSingleKeyEntry(b, changes[0], origin);
 }
 
 function tooLarge(size: number, max: number): StoreError {

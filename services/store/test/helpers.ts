@@ -1,6 +1,6 @@
 // Test helpers: building log messages for the index without a store.
 import { storev1 } from '@k8ts/api';
-import { keySubject, txnSubject } from '../src/keys';
+import { keySubject, txnSubject } from '@k8ts/machinery';
 import { MvccIndex } from '../src/mvcc';
 
 export const PREFIX = 'k8ts';

@@ -71,6 +71,7 @@ describe('MvccIndex', () => {
     const r = applyKey(index, put('/k', 'c', { create: 2, version: 2 }), 2); // 4 with basis 2
     expect(r.applied).toBe(false);
     expect(r.reason).toMatch(/entry 3 changed the key after basis revision 2/);
+    expect(r.cause).toBe('void');
     expect(index.isVoid(4)).toBe(true);
     expect(str(index.get('/k')!.value)).toBe('b');
     // a void entry changes nothing: an entry based on revision 3 still applies
@@ -142,8 +143,17 @@ describe('MvccIndex', () => {
   it('treats undecodable payloads and unknown subjects as void, without throwing', () => {
     const r = index.apply(2, 'k8ts.kv.a', Buffer.from([0xff, 0xff, 0xff]));
     expect(r.applied).toBe(false);
+    expect(r.cause).toBe('invalid');
+    expect(index.isVoid(2)).toBe(true);
     expect(index.rev).toBe(2);
     expect(index.apply(3, 'elsewhere', Buffer.alloc(0)).applied).toBe(false);
     expect(index.apply(3, 'k8ts.kv.a', Buffer.alloc(0)).reason).toBe('already applied');
+  });
+
+  it('refuses, loudly, an entry before the genesis: without the guard window no verdict is possible', () => {
+    const fresh = new MvccIndex(PREFIX);
+    expect(() => applyKey(fresh, put('/k', 'v'), 1, 2)).toThrow(/the genesis \(sequence 1\) has not been applied/);
+    expect(fresh.rev).toBe(0);
+    expect(fresh.get('/k')).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { etcdserverpb as pb, storev1 } from '@k8ts/api';
 import pino from 'pino';
 import { MemoryBackend, MemoryLog } from '../src/memory';
 import { Store } from '../src/store';
-import { keySubject, txnSubject } from '../src/keys';
+import { keySubject, txnSubject } from '@k8ts/machinery';
 
 const B = (s: string) => Buffer.from(s);
 const logger = pino({ level: 'silent' });

@@ -2,28 +2,24 @@
 // consumer on the store's stream (format: proto/k8ts/store/v1/log.proto). The stream's
 // sequence is the revision, so the feed resumes from any revision the stream still holds.
 //
-// Applying the log as the store does (see log.proto, "Applying entries"):
-//   - P.genesis (sequence 1) gives the guard window W;
-//   - P.txn carries multi-key entries, which always take effect;
-//   - P.kv.>, P.kvb.>, P.kvh.> carry single-key entries, which take effect only when their
-//     guard holds: the entry is within W revisions of its basis revision, and no multi-key
-//     entry between the basis and itself changed the same key. A void entry changes nothing
-//     but still uses its revision.
-// To evaluate guards right after a (re)start at revision s, the multi-key entries of
-// (s - W, s] are read first (direct gets by subject). A start below the store's compact
-// revision is reported as `compacted`: the hub lists again.
+// Which messages take effect is decided exactly as the store decides it, by the same code:
+// @k8ts/machinery's GuardLedger over messages decoded by its codec. A single-key entry is
+// void when ANY entry that took effect (single-key or multi-key) changed its key after its
+// basis revision, so the verdict on a message can depend on every message of the W
+// revisions before it, and theirs on the ones before. The only exact way to know them is the
+// store's own: apply the log from sequence 1 (compaction keeps replays exact, log.proto).
+// So a new feed replays the stream from sequence 1 through the ledger, delivering only the
+// changes after the revision it was asked to start after; a restarted feed keeps its ledger
+// and either reads on from where it stopped or recalls the verdicts of the W revisions
+// behind it. A void entry changes nothing but still uses its revision.
+//
+// Errors never turn into defaults: a failed read of the compaction record or a log that
+// breaks its contract stops the run with an error, and the CacheHub restarts the feed.
 import type { Logger } from 'pino';
-import { type ConsumerMessages, type JetStreamClient, type StoredMsg, type JetStreamManager, type JsMsg, type NatsConnection, connect } from 'nats';
+import { type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection, connect } from 'nats';
 import { storev1 } from '@k8ts/api';
-
-/** Direct gets of the stream (the store's stream allows them). */
-interface DirectStreamAPI {
-  getMessage(stream: string, query: { seq: number; next_by_subj?: string }): Promise<StoredMsg>;
-}
-import type { ChangeBatch, ChangeEvent, ChangeFeed, ChangeFeedHandlers } from './changefeed';
-
-/** The default guard window, when the genesis message cannot be read. */
-const DEFAULT_GUARD_WINDOW = 10_000;
+import { GuardLedger, type LogChange, type LogMessage, LogOrderError, type Verdict, decodeLogMessage } from '@k8ts/machinery';
+import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from './changefeed';
 
 export interface NatsFeedOptions {
   servers: string[];
@@ -36,17 +32,19 @@ export interface NatsFeedOptions {
   compactionCheckMs?: number;
 }
 
-interface RecentTxn {
-  seq: number;
-  keys: Set<string>;
+/** One run of the consumer: the changes after `after` go to `handlers`. */
+interface Run {
+  id: number;
+  after: number;
+  handlers: ChangeFeedHandlers;
 }
 
 export class NatsChangeFeed implements ChangeFeed {
   readonly name = 'nats';
   private readonly prefix: string;
-  private guardWindow?: number;
-  private recentTxns: RecentTxn[] = [];
-  /** The last sequence applied. */
+  /** The log's apply rule, kept across runs so that a restart need not replay the log. */
+  private ledger = new GuardLedger();
+  /** Every change up to this revision has been delivered (or was before the run's start). */
   private position = 0;
   private run = 0;
   private messages?: ConsumerMessages;
@@ -69,160 +67,115 @@ export class NatsChangeFeed implements ChangeFeed {
     return new NatsChangeFeed(nc, nc.jetstream(), jsm, opts);
   }
 
-  /** Direct gets (the store's stream allows them); the implementation has them, the interface does not say so. */
-  private get direct(): DirectStreamAPI {
-    return (this.jsm as unknown as { direct: DirectStreamAPI }).direct;
-  }
-
-  private async readGuardWindow(): Promise<number> {
-    if (this.guardWindow !== undefined) return this.guardWindow;
-    try {
-      const m = await this.direct.getMessage(this.opts.stream, { seq: 1 });
-      const g = storev1.Genesis.decode(m.data);
-      this.guardWindow = g.guardWindow && g.guardWindow > 0 ? g.guardWindow : DEFAULT_GUARD_WINDOW;
-    } catch {
-      this.guardWindow = DEFAULT_GUARD_WINDOW;
-    }
-    return this.guardWindow;
-  }
-
-  /** The store's compact revision (0 when it never compacted). */
+  /** The store's compact revision: 0 when it has no compaction record. Read errors propagate. */
   private async compactRevision(): Promise<number> {
-    try {
-      const kv = await this.js.views.kv(`${this.opts.stream}-meta`, { bindOnly: true });
-      const e = await kv.get('compact');
-      if (e?.operation !== 'PUT' || e.value.length === 0) return 0;
-      return Number(storev1.CompactionRecord.decode(e.value).revision ?? 0);
-    } catch {
-      return 0;
-    }
-  }
-
-  /** The multi-key entries with a sequence in [from, to]. */
-  private async readTxns(from: number, to: number): Promise<RecentTxn[]> {
-    const out: RecentTxn[] = [];
-    let seq = Math.max(1, from);
-    while (seq <= to) {
-      let m: Awaited<ReturnType<DirectStreamAPI['getMessage']>>;
-      try {
-        m = await this.direct.getMessage(this.opts.stream, { seq, next_by_subj: `${this.prefix}.txn` });
-      } catch {
-        break; // no further multi-key entry
-      }
-      if (m.seq > to) break;
-      const entry = storev1.Entry.decode(m.data);
-      out.push({ seq: m.seq, keys: new Set((entry.changes ?? []).map((c) => Buffer.from(c.key ?? []).toString('latin1'))) });
-      seq = m.seq + 1;
-    }
-    return out;
+    const kv = await this.js.views.kv(`${this.opts.stream}-meta`, { bindOnly: true });
+    const e = await kv.get('compact');
+    if (e?.operation !== 'PUT') return 0;
+    return storev1.CompactionRecord.decode(e.value).revision ?? 0;
   }
 
   start(afterRevision: number, handlers: ChangeFeedHandlers): void {
     this.handlers = handlers;
-    const run = ++this.run;
+    const run: Run = { id: ++this.run, after: afterRevision, handlers };
+    // At once, so that no progress marker of the previous run's position reaches the hub.
+    this.position = afterRevision;
     void this.messages?.close();
     this.messages = undefined;
-    this.follow(run, afterRevision, handlers).catch((err: Error) => {
-      if (run === this.run && !this.stopped) handlers.onError(err, false);
-    });
+    this.follow(run).catch((err: Error) => this.fail(run, err));
   }
 
-  private async follow(run: number, after: number, h: ChangeFeedHandlers): Promise<void> {
-    const w = await this.readGuardWindow();
+  private async follow(run: Run): Promise<void> {
     const compact = await this.compactRevision();
-    if (after + 1 < compact) {
-      h.onError(new Error(`revision ${after} is below the store's compact revision ${compact}`), true);
+    if (!this.isCurrent(run)) return;
+    if (run.after + 1 < compact) {
+      run.handlers.onError(new Error(`revision ${run.after} is below the store's compact revision ${compact}`), true);
       return;
     }
-    const txns = await this.readTxns(after - w + 1, after);
-    if (run !== this.run) return;
-    this.recentTxns = txns;
-    this.position = after;
-    const consumer = await this.js.consumers.get(this.opts.stream, { opt_start_seq: after + 1 });
-    if (run !== this.run) return;
+    const from = this.firstSequenceToRead(run.after);
+    const consumer = await this.js.consumers.get(this.opts.stream, { opt_start_seq: from });
+    if (!this.isCurrent(run)) return;
     const messages = await consumer.consume({
       max_messages: 4096,
       callback: (m) => {
-        if (run === this.run) this.onMessage(m, h);
+        if (this.isCurrent(run)) this.onMessage(run, m);
       },
     });
+    if (!this.isCurrent(run)) {
+      await messages.close();
+      return;
+    }
     this.messages = messages;
-    this.scheduleCompactionCheck(run, h);
+    this.scheduleCompactionCheck(run);
     await messages.closed();
-    if (run === this.run && !this.stopped) h.onError(new Error('the stream consumer closed'), false);
+    if (this.isCurrent(run)) run.handlers.onError(new Error('the stream consumer closed'), false);
   }
 
-  private scheduleCompactionCheck(run: number, h: ChangeFeedHandlers): void {
-    clearInterval(this.compactionTimer);
-    this.compactionTimer = setInterval(() => {
-      void this.compactRevision().then((c) => {
-        if (run === this.run && !this.stopped && this.position + 1 < c) {
-          this.run++;
-          void this.messages?.close();
-          h.onError(new Error(`the store compacted to ${c} past the feed's position ${this.position}`), true);
-        }
-      });
-    }, this.opts.compactionCheckMs ?? 10_000);
-    this.compactionTimer.unref();
+  /** Where to read so that every message after `after` gets a verdict; a new ledger when the old one cannot tell. */
+  private firstSequenceToRead(after: number): number {
+    const from = this.ledger.firstSequenceToRead(after);
+    if (from !== undefined) return from;
+    this.opts.logger.info({ after, ledgerPosition: this.ledger.position }, 'change feed: replaying the log from sequence 1 to evaluate guards');
+    this.ledger = new GuardLedger();
+    return 1;
   }
 
-  private onMessage(m: JsMsg, h: ChangeFeedHandlers): void {
+  private isCurrent(run: Run): boolean {
+    return run.id === this.run && !this.stopped;
+  }
+
+  /** Ends a run with an error; the hub restarts the feed. A ledger the log contradicted is dropped (the restart replays). */
+  private fail(run: Run, err: Error): void {
+    if (!this.isCurrent(run)) return;
+    this.run++;
+    void this.messages?.close();
+    if (err instanceof LogOrderError) this.ledger = new GuardLedger();
+    run.handlers.onError(err, false);
+  }
+
+  private onMessage(run: Run, m: JsMsg): void {
     const seq = m.seq;
+    const msg = decodeLogMessage(this.prefix, m.subject, m.data);
+    let verdict: Verdict;
+    try {
+      verdict = seq <= this.ledger.position ? this.ledger.recall(seq) : this.ledger.apply(seq, msg);
+    } catch (err) {
+      this.fail(run, err as Error);
+      return;
+    }
+    if (msg.kind === 'invalid' && seq > this.position) this.opts.logger.warn({ seq, subject: m.subject, reason: msg.reason }, 'invalid log message: it takes no effect');
+    // Messages up to the run's start only feed the ledger; the hub already has their changes.
     if (seq <= this.position) return;
-    const events: ChangeEvent[] = [];
-    const subject = m.subject;
-    const isTxn = subject === `${this.prefix}.txn`;
-    const isKey = !isTxn && /^(kv|kvb|kvh)\./.test(subject.slice(this.prefix.length + 1)) && subject.startsWith(`${this.prefix}.`);
-    if (isTxn || isKey) {
-      let entry: storev1.Entry | undefined;
-      try {
-        entry = storev1.Entry.decode(m.data);
-      } catch (err) {
-        this.opts.logger.error({ err, seq, subject }, 'undecodable log entry: skipped');
-      }
-      const changes = entry?.changes ?? [];
-      let applies = !!entry;
-      if (entry && isKey) {
-        const key = changes.length === 1 ? Buffer.from(changes[0].key ?? []).toString('latin1') : undefined;
-        applies = key !== undefined && this.guardHolds(seq, Number(entry.guard?.basisRevision ?? 0), key);
-      }
-      if (applies) {
-        for (const c of changes) {
-          const key = Buffer.from(c.key ?? []).toString('utf8');
-          if (c.type === storev1.ChangeType.CHANGE_TYPE_DELETE) events.push({ type: 'DELETE', key, revision: seq });
-          else events.push({ type: 'PUT', key, value: Buffer.from(c.value ?? []), revision: seq });
-        }
-        if (isTxn) this.recentTxns.push({ seq, keys: new Set(changes.map((c) => Buffer.from(c.key ?? []).toString('latin1'))) });
-      }
-    }
     this.position = seq;
-    const horizon = seq - (this.guardWindow ?? DEFAULT_GUARD_WINDOW);
-    if (this.recentTxns.length > 0 && this.recentTxns[0].seq <= horizon) {
-      this.recentTxns = this.recentTxns.filter((t) => t.seq > horizon);
-    }
-    const batch: ChangeBatch = { revision: seq, events };
-    h.onBatch(batch);
+    run.handlers.onBatch({ revision: seq, events: verdict.effective ? changeEvents(seq, msg) : [] });
   }
 
-  private guardHolds(seq: number, basis: number, key: string): boolean {
-    if (seq - basis > (this.guardWindow ?? DEFAULT_GUARD_WINDOW)) return false;
-    for (let i = this.recentTxns.length - 1; i >= 0; i--) {
-      const t = this.recentTxns[i];
-      if (t.seq <= basis) break;
-      if (t.seq < seq && t.keys.has(key)) return false;
-    }
-    return true;
+  private scheduleCompactionCheck(run: Run): void {
+    clearInterval(this.compactionTimer);
+    const every = this.opts.compactionCheckMs ?? 10_000;
+    this.compactionTimer = setInterval(() => {
+      this.compactRevision().then(
+        (c) => {
+          if (this.isCurrent(run) && this.position + 1 < c) {
+            this.fail(run, new Error(`the store compacted to ${c} past the feed's position ${this.position}`));
+          }
+        },
+        (err: Error) => this.opts.logger.warn({ err: err.message }, `cannot read the store's compaction record; checking again in ${every} ms`),
+      );
+    }, every);
+    this.compactionTimer.unref();
   }
 
   requestProgress(): void {
     const h = this.handlers;
     if (!h) return;
     const run = this.run;
+    // A failed read only delays the marker: the hub asks again while it waits.
     this.jsm.streams.info(this.opts.stream).then(
       (info) => {
         if (run === this.run && this.position >= info.state.last_seq) h.onBatch({ revision: this.position, events: [] });
       },
-      () => undefined,
+      (err: Error) => this.opts.logger.debug({ err: err.message }, 'progress request failed'),
     );
   }
 
@@ -233,4 +186,14 @@ export class NatsChangeFeed implements ChangeFeed {
     await this.messages?.close();
     await this.nc.close();
   }
+}
+
+/** The changes of an entry that took effect, as change events at its revision. */
+function changeEvents(seq: number, msg: LogMessage): ChangeEvent[] {
+  const changes: LogChange[] = msg.kind === 'single-key' ? [msg.change] : msg.kind === 'multi-key' ? msg.changes : [];
+  return changes.map((c) =>
+    c.type === 'delete'
+      ? { type: 'DELETE', key: c.key.toString('utf8'), revision: seq }
+      : { type: 'PUT', key: c.key.toString('utf8'), value: Buffer.from(c.value), revision: seq },
+  );
 }

@@ -7,7 +7,7 @@
 // authorized (resource attributes through the Node and RBAC authorizers, non-resource paths
 // through Security.authorizeNonResource); then a resource request goes to resources.ts
 // (watch.ts for ?watch=1) and a non-resource one to discovery, OpenAPI, /version, health
-// and /metrics. Every request gets one audit line; every error is a Kubernetes Status.
+// and /metrics; /openapi/v2 and /openapi/v3 come from ../openapi (generated from proto/). Every request gets one audit line; every error is a Kubernetes Status.
 import * as http2 from 'http2';
 import type * as net from 'net';
 import type * as tls from 'tls';
@@ -21,18 +21,12 @@ import type { HttpContext, HttpDeps, ResourceContext } from './context';
 import { Discovery, type ExtraResource } from './discovery';
 import { type RequestInfo, type ResourceRequest, requestInfo } from './requestinfo';
 import { type Request, type Response, negotiate, sendError, sendValue } from './respond';
+import { serveOpenAPI } from '../openapi';
 import { serveResource } from './resources';
 
 /** A create-only resource served outside the registry (the access reviews). */
 export interface ExtraHandler extends ExtraResource {
   create(ctx: HttpContext, body: unknown, namespace: string): Promise<Record<string, unknown>>;
-}
-
-/** Documents served under /openapi. */
-export interface OpenApiSource {
-  v2(): Buffer;
-  v3Index(): unknown;
-  v3(groupVersionPath: string): { json: Buffer; hash: string } | undefined;
 }
 
 export interface HttpServerOptions {
@@ -43,7 +37,6 @@ export interface HttpServerOptions {
   /** PEM CA of client certificates (x509 authentication); none: certificates are ignored. */
   clientCa?: Buffer | string;
   extra?: readonly ExtraHandler[];
-  openapi?: OpenApiSource;
 }
 
 export interface HttpServer {
@@ -92,7 +85,7 @@ export async function startHttpServer(deps: HttpDeps, opts: HttpServerOptions): 
   });
   server.on('sessionError', () => {});
   server.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-    handle(deps, discovery, extra, opts.openapi, req, res, `${host}:${actual()}`).catch((err) => {
+    handle(deps, discovery, extra, req, res, `${host}:${actual()}`).catch((err) => {
       deps.logger.error({ err }, 'HTTP handler failed');
       try {
         sendError(res, internal('internal error'));
@@ -141,7 +134,6 @@ async function handle(
   deps: HttpDeps,
   discovery: Discovery,
   extra: readonly ExtraHandler[],
-  openapi: OpenApiSource | undefined,
   req: Request,
   res: Response,
   serverAddress: string,
@@ -157,7 +149,7 @@ async function handle(
     const ctx: HttpContext = { deps, req, res, query: url.searchParams, info, user };
     if (!info.isResource) {
       await deps.security.authorizeNonResource(user, info.verb, info.path);
-      await serveNonResource(ctx, discovery, openapi, serverAddress);
+      await serveNonResource(ctx, discovery, serverAddress);
       return;
     }
     const resource: ResourceRequest = info;
@@ -243,7 +235,7 @@ function health(deps: HttpDeps, path: string, query: URLSearchParams): { ok: boo
   return { ok, text: `${lines.join('\n')}\n` };
 }
 
-async function serveNonResource(ctx: HttpContext, discovery: Discovery, openapi: OpenApiSource | undefined, serverAddress: string): Promise<void> {
+async function serveNonResource(ctx: HttpContext, discovery: Discovery, serverAddress: string): Promise<void> {
   const { res, req, query } = ctx;
   const path = ctx.info.path.replace(/\/+$/, '') || '/';
   if (ctx.info.verb !== 'get' && ctx.info.verb !== 'head') throw notFound('', '', path);
@@ -279,31 +271,12 @@ async function serveNonResource(ctx: HttpContext, discovery: Discovery, openapi:
     res.end(m.body);
     return;
   }
-  if (openapi && path === '/openapi/v2') {
-    if (!/application\/json|\*\/\*/.test(accept) && accept !== '') {
-      throw new ApiError(grpc.status.INVALID_ARGUMENT, 'NotAcceptable', 406, 'only application/json is served for /openapi/v2');
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(openapi.v2());
+  const doc = serveOpenAPI({ method: req.method, url: req.url, headers: req.headers });
+  if (doc) {
+    res.writeHead(doc.status, doc.headers);
+    if (req.method === 'HEAD') res.end();
+    else res.end(doc.body);
     return;
-  }
-  if (openapi && path === '/openapi/v3') return sendJson(openapi.v3Index());
-  if (openapi && path.startsWith('/openapi/v3/')) {
-    const doc = openapi.v3(path.slice('/openapi/v3/'.length));
-    if (doc) {
-      const hash = query.get('hash');
-      const headers: Record<string, string> = { 'content-type': 'application/json', etag: `"${doc.hash}"` };
-      if (hash === doc.hash) headers['cache-control'] = 'public, immutable';
-      else headers['cache-control'] = 'no-cache, private';
-      if (hash && hash !== doc.hash) {
-        res.writeHead(301, { location: `${path}?hash=${doc.hash}`, 'cache-control': 'no-cache, private' });
-        res.end();
-        return;
-      }
-      res.writeHead(200, headers);
-      res.end(doc.json);
-      return;
-    }
   }
   throw new ApiError(grpc.status.NOT_FOUND, 'NotFound', 404, 'the server could not find the requested resource');
 }
