@@ -12,7 +12,17 @@
 // conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas`.
 import { forgivenByLastApplied, lastAppliedOf, lastAppliedText, setLastApplied } from './lastapplied';
 import { type JsonObject, cloneJson, isJsonObject, jsonEqual } from './json';
-import { type Managed, type ManagedFieldsEntry, ManagedFieldsError, decodeManagedFields, encodeManagedFields, formatTime, parseManagerIdentifier } from './managed';
+import {
+  type Managed,
+  type ManagedFieldsEntry,
+  ManagedFieldsError,
+  decodeManagedFields,
+  encodeManagedFields,
+  entriesToJson,
+  formatTime,
+  parseManagerIdentifier,
+  withoutManagedFields,
+} from './managed';
 import { LAST_APPLIED_MANAGER } from './managers';
 import { Pipeline } from './fieldmanager';
 import { pathToString } from './path';
@@ -145,12 +155,6 @@ function checkConfig(p: Pipeline, typeName: string, config: unknown): JsonObject
   return config;
 }
 
-function withoutManagedFields(obj: JsonObject): JsonObject {
-  const copy = cloneJson(obj);
-  if (isJsonObject(copy.metadata)) delete copy.metadata.managedFields;
-  return copy;
-}
-
 /** Apply with the client-side-apply upgrade: conflicts the annotation forgives force the apply. */
 function applyForgiving(p: Pipeline, live: JsonObject, config: JsonObject, managed: Managed, opts: ApplyOptions) {
   try {
@@ -187,7 +191,7 @@ export function apply(typeName: string, live: JsonObject | undefined, config: un
   const managedFields = encodeManagedFields(result.managed);
   const changed = !jsonEqual(object, base);
   const meta = (isJsonObject(object.metadata) ? object.metadata : (object.metadata = {})) as JsonObject;
-  if (managedFields.length > 0) meta.managedFields = managedFields as unknown as JsonObject[];
+  if (managedFields.length > 0) meta.managedFields = entriesToJson(managedFields);
   else delete meta.managedFields;
   return { object, managedFields, changed };
 }

@@ -52,9 +52,13 @@ export class FieldSet {
     return s;
   }
 
+  /** The empty set that withPrefix answers with (never inserted into). */
+  private static readonly EMPTY = new FieldSet();
+
   /** Adds a path (mutates this set; sets are otherwise treated as values). */
   insert(path: Path): void {
     if (path.length === 0) return;
+    if (this === FieldSet.EMPTY) throw new Error('FieldSet: the shared empty set is read-only');
     let node: FieldSet = this;
     for (let i = 0; i < path.length - 1; i++) node = node.descend(path[i]);
     const last = path[path.length - 1];
@@ -81,9 +85,9 @@ export class FieldSet {
     return this.members.has(serializePathElement(pe));
   }
 
-  /** The set below an element (empty when there is none). */
+  /** The set below an element (empty when there is none); read it, do not insert into it. */
   withPrefix(pe: PathElement): FieldSet {
-    return this.children.get(serializePathElement(pe))?.set ?? new FieldSet();
+    return this.children.get(serializePathElement(pe))?.set ?? FieldSet.EMPTY;
   }
 
   isEmpty(): boolean {
@@ -204,35 +208,40 @@ export class FieldSet {
   /** Reads a FieldsV1 document; `where` names it in errors ("metadata.managedFields[0].fieldsV1"). */
   static fromFieldsV1(doc: unknown, where = 'fieldsV1'): FieldSet {
     if (!isJsonObject(doc)) throw new FieldsV1Error(where, 'expected a JSON object');
-    return readLevel(doc, where).children ?? new FieldSet();
+    return FieldSet.readLevel(doc, where).children ?? new FieldSet();
+  }
+
+  /** One level of a FieldsV1 document: the set below it, and whether the level itself is a member. */
+  private static readLevel(doc: JsonObject, where: string): { children?: FieldSet; isMember: boolean } {
+    let children: FieldSet | undefined;
+    let isMember = false;
+    for (const [key, value] of Object.entries(doc)) {
+      const at = `${where}[${JSON.stringify(key)}]`;
+      if (key === '.') {
+        isMember = true;
+        continue;
+      }
+      const pe = parseKey(key, at);
+      if (!pe) continue; // an element type from a future version: dropped, as Kubernetes does
+      if (!isJsonObject(value)) throw new FieldsV1Error(at, 'expected a JSON object');
+      const below = FieldSet.readLevel(value, at);
+      children ??= new FieldSet();
+      const id = serializePathElement(pe);
+      if (below.isMember) children.members.set(id, pe);
+      if (below.children) {
+        const earlier = children.children.get(id); // the same element written twice ("k:" keys in another order)
+        children.children.set(id, { pe, set: earlier ? earlier.set.union(below.children) : below.children });
+      }
+    }
+    return { children, isMember: isMember || !children };
   }
 }
 
-/** One level of a FieldsV1 document: the set below it, and whether the level itself is a member. */
-function readLevel(doc: JsonObject, where: string): { children?: FieldSet; isMember: boolean } {
-  let children: FieldSet | undefined;
-  let isMember = false;
-  for (const [key, value] of Object.entries(doc)) {
-    const at = `${where}[${JSON.stringify(key)}]`;
-    if (key === '.') {
-      isMember = true;
-      continue;
-    }
-    let pe: PathElement | undefined;
-    try {
-      pe = parsePathElement(key);
-    } catch (err) {
-      if (err instanceof PathElementSyntaxError) throw new FieldsV1Error(at, err.message);
-      throw err;
-    }
-    if (!pe) continue; // an element type from a future version: dropped, as Kubernetes does
-    if (!isJsonObject(value)) throw new FieldsV1Error(at, 'expected a JSON object');
-    const below = readLevel(value, at);
-    children ??= new FieldSet();
-    if (below.isMember) children.insert([pe]);
-    if (below.children) {
-      for (const p of below.children.paths()) children.insert([pe, ...p]);
-    }
+function parseKey(key: string, at: string): PathElement | undefined {
+  try {
+    return parsePathElement(key);
+  } catch (err) {
+    if (err instanceof PathElementSyntaxError) throw new FieldsV1Error(at, err.message);
+    throw err;
   }
-  return { children, isMember: isMember || !children };
 }

@@ -41,9 +41,12 @@ function rank(v: JsonValue): number {
   return 5;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Byte order of two strings, as Go's strings.Compare (UTF-16 order differs only beyond the BMP). */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
@@ -94,8 +97,11 @@ export function goJson(v: JsonValue): string {
   return JSON.stringify(v);
 }
 
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]);
+  const text = JSON.stringify(s);
+  return GO_ESCAPED.test(s) ? text.replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c]) : text;
 }
 
 /** A value as structured-merge-diff's value.ToString prints it inside a path ("nginx" quoted). */
@@ -119,6 +125,7 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** A deep copy (scalars are returned as they are). */
 export function cloneJson<T extends JsonValue | undefined>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return typeof v === 'object' && v !== null ? (structuredClone(v) as T) : v;
 }

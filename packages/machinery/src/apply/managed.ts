@@ -54,6 +54,13 @@ export const ANCIENT_CHANGES_MANAGER = 'ancient-changes';
 /** Kubernetes keeps at most this many Update managers. */
 export const MAX_UPDATE_MANAGERS = 10;
 
+/** The object without metadata.managedFields (a shallow copy; the object is not changed). */
+export function withoutManagedFields(obj: JsonObject): JsonObject {
+  if (!isJsonObject(obj.metadata) || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 export function emptyManaged(): Managed {
   return { sets: new Map(), times: new Map() };
 }
@@ -159,6 +166,28 @@ export function encodeManagedFields(m: Managed): ManagedFieldsEntry[] {
     out.push(entry);
   }
   return out.sort(compareEntries);
+}
+
+/** Entries as JSON values (the fields they leave out are absent, not undefined). */
+export function entriesToJson(entries: readonly ManagedFieldsEntry[]): JsonObject[] {
+  return entries.map((e) => {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(e)) if (v !== undefined) out[k] = v as string | JsonObject;
+    return out;
+  });
+}
+
+const ENTRY_TEXT_FIELDS = ['manager', 'operation', 'apiVersion', 'time', 'fieldsType', 'subresource'] as const;
+
+/** The entries of a managedFields JSON value (what is not an entry's field is left out). */
+export function entriesFromJson(list: unknown): ManagedFieldsEntry[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(isJsonObject).map((e) => {
+    const out: ManagedFieldsEntry = {};
+    for (const k of ENTRY_TEXT_FIELDS) if (typeof e[k] === 'string') out[k] = e[k];
+    if (isJsonObject(e.fieldsV1)) out.fieldsV1 = e.fieldsV1;
+    return out;
+  });
 }
 
 /** Kubernetes' time format for managedFields: RFC 3339, whole seconds, UTC. */

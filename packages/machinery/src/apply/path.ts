@@ -52,18 +52,19 @@ export function fieldPath(...names: string[]): Path {
   return names.map(fieldElement);
 }
 
+// Elements are immutable: the text of a key or value element is computed once.
+const serialized = new WeakMap<PathElement, string>();
+
 /** The FieldsV1 key of an element ("f:spec", "k:{\"name\":\"x\"}") — also its identity. */
 export function serializePathElement(pe: PathElement): string {
-  switch (pe.type) {
-    case 'field':
-      return `f:${pe.name}`;
-    case 'key':
-      return `k:{${pe.fields.map((f) => `${goJson(f.name)}:${goJson(f.value)}`).join(',')}}`;
-    case 'value':
-      return `v:${goJson(pe.value)}`;
-    case 'index':
-      return `i:${pe.index}`;
+  if (pe.type === 'field') return `f:${pe.name}`;
+  if (pe.type === 'index') return `i:${pe.index}`;
+  let text = serialized.get(pe);
+  if (text === undefined) {
+    text = pe.type === 'key' ? `k:{${pe.fields.map((f) => `${goJson(f.name)}:${goJson(f.value)}`).join(',')}}` : `v:${goJson(pe.value)}`;
+    serialized.set(pe, text);
   }
+  return text;
 }
 
 function parseJsonText(text: string, what: string): JsonValue {

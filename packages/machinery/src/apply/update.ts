@@ -15,8 +15,19 @@
 // throws: when the managedFields cannot be computed the stored ones are kept, as Kubernetes
 // does.
 import { Pipeline } from './fieldmanager';
-import { type JsonObject, cloneJson, isJsonObject, jsonEqual } from './json';
-import { type Managed, type ManagedFieldsEntry, decodeManagedFields, emptyManaged, encodeManagedFields, formatTime, isResetManagedFields } from './managed';
+import { type JsonObject, type JsonValue, cloneJson, isJsonObject, jsonEqual } from './json';
+import {
+  type Managed,
+  type ManagedFieldsEntry,
+  decodeManagedFields,
+  emptyManaged,
+  encodeManagedFields,
+  entriesFromJson,
+  entriesToJson,
+  formatTime,
+  isResetManagedFields,
+  withoutManagedFields,
+} from './managed';
 import type { SchemaSource } from './types';
 
 export interface UpdateOptions {
@@ -34,7 +45,7 @@ export interface UpdateOptions {
   schema?: SchemaSource;
 }
 
-function managedFieldsOf(obj: JsonObject | undefined): unknown {
+function managedFieldsOf(obj: JsonObject | undefined): JsonValue | undefined {
   const meta = obj && isJsonObject(obj.metadata) ? obj.metadata : undefined;
   return meta?.managedFields;
 }
@@ -62,12 +73,6 @@ function startingPoint(oldObj: JsonObject | undefined, newObj: JsonObject, subre
   return decodeOrEmpty(live);
 }
 
-function withoutManagedFields(obj: JsonObject): JsonObject {
-  const copy = cloneJson(obj);
-  if (isJsonObject(copy.metadata)) delete copy.metadata.managedFields;
-  return copy;
-}
-
 /**
  * The managedFields of newObj after a write from oldObj (undefined for a create) by
  * opts.manager. Both objects are Kubernetes JSON; newObj's own managedFields are what the
@@ -83,12 +88,12 @@ export function updateManagedFields(typeName: string, oldObj: JsonObject | undef
     const managed = p.update(live, withoutManagedFields(newObj), start, opts.manager, oldObj !== undefined);
     return encodeManagedFields(managed);
   } catch {
-    return Array.isArray(stored) ? (cloneJson(stored as JsonObject[]) as ManagedFieldsEntry[]) : [];
+    return entriesFromJson(cloneJson(stored));
   }
 }
 
-function withoutTimes(entries: unknown): unknown {
-  return Array.isArray(entries) ? entries.map((e) => (isJsonObject(e) ? { ...e, time: null } : e)) : entries;
+function withoutTimes(entries: readonly ManagedFieldsEntry[]): JsonObject[] {
+  return entriesToJson(entries.map(({ time: _, ...rest }) => rest));
 }
 
 /**
@@ -98,10 +103,10 @@ function withoutTimes(entries: unknown): unknown {
  * store.
  */
 export function keepTimestampsOfNoop(oldObj: JsonObject | undefined, newObj: JsonObject): ManagedFieldsEntry[] {
-  const next = (managedFieldsOf(newObj) ?? []) as ManagedFieldsEntry[];
+  const next = entriesFromJson(managedFieldsOf(newObj));
   if (!oldObj) return next;
-  const before = managedFieldsOf(oldObj) ?? [];
-  if (!jsonEqual(withoutTimes(before) as JsonObject[], withoutTimes(next) as JsonObject[])) return next;
+  const before = entriesFromJson(managedFieldsOf(oldObj));
+  if (!jsonEqual(withoutTimes(before), withoutTimes(next))) return next;
   if (!jsonEqual(withoutManagedFields(oldObj), withoutManagedFields(newObj))) return next;
-  return before as ManagedFieldsEntry[];
+  return before;
 }

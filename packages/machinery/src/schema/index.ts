@@ -1,7 +1,8 @@
 // The API's schema as Kubernetes' rules see it: for each message of proto/, its fields by
 // JSON name, what each field holds (a message, a scalar, or one of the types with a special
 // JSON form), and the Kubernetes markers that proto/k8ts/meta/v1/schema.proto carries as
-// field options (patch strategy and merge key, list type and list-map keys, map type).
+// field options (patch strategy and merge key, list type and list-map keys, map type), and
+// where Kubernetes' own protobuf encoding puts the field (k8s_tag, k8s_embedded_in).
 // Strategic merge patch, server-side apply and the OpenAPI documents all read it from here,
 // so the markers are written once, beside the fields, in the .proto files.
 import * as protobuf from 'protobufjs';
@@ -47,6 +48,13 @@ export interface FieldSchema {
   listMapKeys?: string[];
   /** x-kubernetes-map-type: "atomic" or "granular". */
   mapType?: 'atomic' | 'granular';
+  /** The field's number in Kubernetes' protobuf encoding (k8s_tag); absent when Kubernetes has no such field. */
+  k8sTag?: number;
+  /**
+   * When Kubernetes declares the field in a struct it embeds (Probe's ProbeHandler): that
+   * struct's number in the message (k8s_embedded_in); k8sTag is then the number inside it.
+   */
+  k8sEmbeddedIn?: number;
   /** The field's comment in the .proto file, when the schema was loaded with comments. */
   description?: string;
 }
@@ -143,6 +151,10 @@ function fieldSchema(field: protobuf.Field): FieldSchema {
     if (mapType !== 'atomic' && mapType !== 'granular') throw new Error(`${field.fullName}: map_type ${JSON.stringify(mapType)} is not atomic or granular`);
     out.mapType = mapType;
   }
+  const k8sTag = option(field, 'k8s_tag');
+  if (k8sTag) out.k8sTag = Number(k8sTag);
+  const embeddedIn = option(field, 'k8s_embedded_in');
+  if (embeddedIn) out.k8sEmbeddedIn = Number(embeddedIn);
   if (field.comment) out.description = field.comment;
   return out;
 }

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { type KindInfo, kindFor, fromK8sJson, toK8sJson, type appsv1, type corev1 } from '@k8ts/api';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, toTable } from '@k8ts/machinery';
 import { ApiError, badRequest } from '../errors';
+import { checkPatchOptions, checkWriteOptions } from '../fieldmanager';
 import type { DeleteOptions } from '../registry/registry';
 import { bindPod, getScale, updateScale } from '../registry/subresources';
 import type { ApiObject } from '../strategies/types';
@@ -68,6 +69,27 @@ function methodNotSupported(ctx: ResourceContext): ApiError {
   return new ApiError(grpc.status.UNIMPLEMENTED, 'MethodNotAllowed', 405, `the server does not allow this method on the requested resource (${ctx.info.verb} ${what})`, {
     subject: { group: ctx.kind.group, kind: ctx.kind.resource, name: ctx.info.name },
   });
+}
+
+/** Who writes: ?fieldManager= and the User-Agent, for metadata.managedFields. */
+export function writer(ctx: HttpContext): { fieldManager?: string; userAgent?: string } {
+  const fm = ctx.query.get('fieldManager');
+  const ua = ctx.req.headers['user-agent'];
+  return { ...(fm ? { fieldManager: fm } : {}), ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
+}
+
+/** metadata.managedFields as the request's JSON had it (undefined when absent). */
+function requestManagedFields(value: unknown): unknown {
+  const meta = (value as { metadata?: { managedFields?: unknown } } | null)?.metadata;
+  return meta && typeof meta === 'object' && 'managedFields' in meta ? meta.managedFields : undefined;
+}
+
+/** ?force= of a patch: true, false or absent. */
+export function forceParam(ctx: HttpContext): boolean | undefined {
+  const v = ctx.query.get('force');
+  if (v === null) return undefined;
+  if (v !== 'true' && v !== 'false') throw badRequest(`invalid value for force: ${JSON.stringify(v.slice(0, 20))}: must be true or false`);
+  return v === 'true';
 }
 
 /** ?dryRun=All (the only value Kubernetes knows). */
@@ -165,12 +187,13 @@ async function list(ctx: ResourceContext): Promise<void> {
 }
 
 /** Reads and decodes a body holding an object of the request's kind. */
-async function readObject(ctx: ResourceContext, kind: KindInfo = ctx.kind): Promise<Decoded> {
+async function readObject(ctx: ResourceContext, kind: KindInfo = ctx.kind): Promise<Decoded & { managedFields: unknown }> {
   const type = mediaType(ctx.req);
   if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
   const body = await readBody(ctx.req);
   const value = parseBody(body, type, `${kind.kind} in version "${kind.version}" cannot be handled as a ${kind.kind}`);
-  return decodeObject(kind, value, type === 'application/json' ? body.toString('utf8') : undefined, fieldValidation(ctx.query));
+  const decoded = decodeObject(kind, value, type === 'application/json' ? body.toString('utf8') : undefined, fieldValidation(ctx.query));
+  return { ...decoded, managedFields: requestManagedFields(value) };
 }
 
 /** The namespace of a body must be the URL's (or empty, then the URL's is used). */
@@ -190,26 +213,29 @@ function settleIdentity(ctx: ResourceContext, obj: ApiObject, requireName: boole
 }
 
 async function create(ctx: ResourceContext): Promise<void> {
-  const { obj, warnings } = await readObject(ctx);
+  checkWriteOptions('CreateOptions', ctx.query.get('fieldManager') ?? undefined);
+  const { obj, warnings, managedFields } = await readObject(ctx);
   settleIdentity(ctx, obj, false);
   ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, obj);
   if (obj.metadata?.resourceVersion) {
     // Kubernetes: resourceVersion should not be set on objects to be created.
     throw new ApiError(grpc.status.INVALID_ARGUMENT, 'BadRequest', 400, 'resourceVersion should not be set on objects to be created');
   }
-  const created = await ctx.deps.registry.create(ctx.kind, obj, { dryRun: dryRun(ctx) });
+  const created = await ctx.deps.registry.create(ctx.kind, obj, { dryRun: dryRun(ctx), ...writer(ctx), requestManagedFields: managedFields });
   sendObject(ctx, 201, created, warnings);
 }
 
 async function update(ctx: ResourceContext): Promise<void> {
-  const { obj, warnings } = await readObject(ctx);
+  checkWriteOptions('UpdateOptions', ctx.query.get('fieldManager') ?? undefined);
+  const { obj, warnings, managedFields } = await readObject(ctx);
   settleIdentity(ctx, obj, true);
   const registry = ctx.deps.registry;
+  const opts = { dryRun: dryRun(ctx), ...writer(ctx), requestManagedFields: managedFields };
   let out: ApiObject;
-  if (ctx.info.subresource === 'status') out = await registry.updateStatus(ctx.kind, obj, { dryRun: dryRun(ctx) });
+  if (ctx.info.subresource === 'status') out = await registry.updateStatus(ctx.kind, obj, opts);
   else {
     ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, obj);
-    out = await registry.update(ctx.kind, obj, { dryRun: dryRun(ctx) });
+    out = await registry.update(ctx.kind, obj, opts);
   }
   sendObject(ctx, 200, out, warnings);
 }
@@ -243,8 +269,9 @@ function decodeScale(ctx: ResourceContext, value: unknown): appsv1.Scale {
 async function putScale(ctx: ResourceContext): Promise<void> {
   const type = mediaType(ctx.req);
   if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  checkWriteOptions('UpdateOptions', ctx.query.get('fieldManager') ?? undefined);
   const scale = decodeScale(ctx, parseBody(await readBody(ctx.req), type, 'Scale'));
-  sendScale(ctx, 200, await updateScale(ctx.deps.registry, ctx.kind, scale));
+  sendScale(ctx, 200, await updateScale(ctx.deps.registry, ctx.kind, scale, writer(ctx)));
 }
 
 /** Applies a patch document of `type` to a JSON object. */
@@ -282,6 +309,7 @@ async function patch(ctx: ResourceContext): Promise<void> {
   const body = await readBody(ctx.req);
   const doc = parseBody(body, type, 'the patch');
   if (type === 'application/apply-patch+yaml') return ctx.deps.applyPatch(ctx, doc);
+  checkPatchOptions(false, ctx.query.get('fieldManager') ?? undefined, forceParam(ctx));
   const validation = fieldValidation(ctx.query);
   const { registry } = ctx.deps;
   const retry = !patchCarriesVersion(doc);
@@ -294,19 +322,19 @@ async function patch(ctx: ResourceContext): Promise<void> {
         const scale = decodeScale(ctx, patched);
         if (!retry) scale.metadata!.resourceVersion ||= current.metadata?.resourceVersion ?? '';
         else scale.metadata!.resourceVersion = current.metadata?.resourceVersion ?? '';
-        return sendScale(ctx, 200, await updateScale(registry, ctx.kind, scale));
+        return sendScale(ctx, 200, await updateScale(registry, ctx.kind, scale, writer(ctx)));
       }
       const current = await registry.get(ctx.kind, ctx.namespace, ctx.info.name);
       const patched = applyPatch(type, ctx.kind.typeName, objectValue(ctx.kind, current), doc);
       const { obj, warnings } = decodeObject(ctx.kind, patched, undefined, validation);
       settleIdentity(ctx, obj, true);
       if (retry) obj.metadata!.resourceVersion = current.metadata?.resourceVersion ?? '';
-      const dry = dryRun(ctx);
+      const opts = { dryRun: dryRun(ctx), ...writer(ctx), requestManagedFields: requestManagedFields(patched) };
       let out: ApiObject;
-      if (ctx.info.subresource === 'status') out = await registry.updateStatus(ctx.kind, obj, { dryRun: dry });
+      if (ctx.info.subresource === 'status') out = await registry.updateStatus(ctx.kind, obj, opts);
       else {
         ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, obj);
-        out = await registry.update(ctx.kind, obj, { dryRun: dry });
+        out = await registry.update(ctx.kind, obj, opts);
       }
       return sendObject(ctx, 200, out, warnings);
     } catch (err) {

@@ -37,6 +37,7 @@ import { strategyFor } from '../strategies';
 import type { Allocation, Allocators, ApiObject, Strategy } from '../strategies/types';
 import { ErrorList, validateObjectMeta } from '../strategies/validation';
 import { clone, newUID, nowRFC3339, randomSuffix, semanticEqual } from '../util';
+import { type TrackOptions, trackUpdate } from '../fieldmanager';
 import { decodeFromStore, encodeForStore, encodeProto } from './codec';
 import { decodeContinue, encodeContinue } from './continue';
 import type { LeaseManager } from './leases';
@@ -90,6 +91,19 @@ export interface WatchOptions {
   resourceVersion?: string;
 }
 
+/** Options of a create or update: dry run, and who writes (for metadata.managedFields). */
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** ?fieldManager= ('' or absent: the User-Agent's product names the manager). */
+  fieldManager?: string;
+  /** The client's User-Agent (HTTP header or gRPC metadata). */
+  userAgent?: string;
+  /** metadata.managedFields exactly as the request's JSON had it ([] resets tracking). */
+  requestManagedFields?: unknown;
+  /** The object comes from server-side apply with its managedFields set: store them as they are. */
+  applied?: boolean;
+}
+
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: string;
@@ -121,6 +135,15 @@ export function storeFailure(err: unknown, what: string): ApiError {
     return internal(`storage error: ${err.message}`, err);
   }
   return internal(`internal error: ${(err as Error)?.message ?? String(err)}`, err);
+}
+
+/** What the field manager needs of a write's options. */
+function tracking(opts: WriteOptions): TrackOptions {
+  return {
+    ...(opts.fieldManager ? { fieldManager: opts.fieldManager } : {}),
+    ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
+    ...(opts.requestManagedFields !== undefined ? { requestManagedFields: opts.requestManagedFields } : {}),
+  };
 }
 
 function parseRV(text: string, what: string): number {
@@ -380,7 +403,7 @@ export class Registry {
    * Create: generate the name when asked, set identity and defaults, admit, validate,
    * allocate, and store with create_revision == 0 (ALREADY_EXISTS when the key is taken).
    */
-  async create(kind: KindInfo, input: ApiObject | undefined, opts: { dryRun?: boolean } = {}): Promise<ApiObject> {
+  async create(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
     const strategy = strategyFor(kind.resource);
     const exclude = { ips: new Set<string>(), ports: new Set<number>() };
@@ -400,6 +423,7 @@ export class Registry {
       meta.deletionTimestamp = undefined;
       meta.deletionGracePeriodSeconds = undefined;
       strategy.defaults?.(obj);
+      if (!opts.applied) trackUpdate(kind, undefined, obj, tracking(opts));
       strategy.prepareForCreate?.(obj);
       await this.deps.admission.admit({
         operation: 'CREATE',
@@ -532,7 +556,7 @@ export class Registry {
   }
 
   /** Update: metadata and spec from the client; status kept (for kinds with a status subresource). */
-  async update(kind: KindInfo, input: ApiObject | undefined, opts: { dryRun?: boolean } = {}): Promise<ApiObject> {
+  async update(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
     const strategy = strategyFor(kind.resource);
     const meta = input.metadata ?? {};
@@ -560,6 +584,7 @@ export class Registry {
         nm.generateName = cm.generateName;
         if (strategy.hasStatus) next.status = clone(current.status);
         strategy.defaults?.(next);
+        if (!opts.applied) trackUpdate(kind, current, next, tracking(opts));
         strategy.prepareForUpdate?.(next, current);
         await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: '', namespace, name, object: next, oldObject: current, dryRun: !!opts.dryRun });
         const allocErrs = new ErrorList();
@@ -581,7 +606,7 @@ export class Registry {
   }
 
   /** UpdateStatus: only the status from the client; spec and metadata kept. */
-  async updateStatus(kind: KindInfo, input: ApiObject | undefined, opts: { dryRun?: boolean } = {}): Promise<ApiObject> {
+  async updateStatus(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
     const strategy = strategyFor(kind.resource);
     const meta = input.metadata ?? {};
@@ -597,6 +622,8 @@ export class Registry {
         }
         const next = clone(current);
         next.status = clone(input.status);
+        if (!opts.applied) trackUpdate(kind, current, next, { ...tracking(opts), subresource: 'status' });
+        else next.metadata!.managedFields = clone(input.metadata?.managedFields ?? []);
         strategy.prepareForStatusUpdate?.(next, current);
         await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: 'status', namespace, name, object: next, oldObject: current, dryRun: !!opts.dryRun });
         const errs = new ErrorList();

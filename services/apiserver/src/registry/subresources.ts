@@ -4,7 +4,8 @@ import { type appsv1, type corev1, kindFor, type KindInfo } from '@k8ts/api';
 import { badRequest, conflict, invalid } from '../errors';
 import type { ApiObject } from '../strategies/types';
 import { formatLabelSelector } from '../strategies/validation';
-import { nowRFC3339 } from '../util';
+import { type WriteContext, trackUpdate } from '../fieldmanager';
+import { clone, nowRFC3339 } from '../util';
 import type { Registry } from './registry';
 
 const PODS = kindFor('v1', 'Pod')!;
@@ -82,7 +83,7 @@ export async function getScale(registry: Registry, kind: KindInfo, namespace: st
 }
 
 /** Sets spec.replicas through the scale subresource (a resourceVersion in the Scale guards it). */
-export async function updateScale(registry: Registry, kind: KindInfo, scale: appsv1.Scale | undefined): Promise<appsv1.Scale> {
+export async function updateScale(registry: Registry, kind: KindInfo, scale: appsv1.Scale | undefined, writer: WriteContext = {}): Promise<appsv1.Scale> {
   if (!scale) throw badRequest('the request carries no Scale');
   const meta = scale.metadata ?? {};
   const name = meta.name ?? '';
@@ -97,7 +98,9 @@ export async function updateScale(registry: Registry, kind: KindInfo, scale: app
     meta.namespace || 'default',
     name,
     (cur) => {
+      const before = clone(cur);
       (cur.spec as ScalableSpec).replicas = replicas;
+      trackUpdate(kind, before, cur, { ...writer, subresource: 'scale' });
       return cur;
     },
     { fixedRV: meta.resourceVersion || undefined },

@@ -183,7 +183,10 @@ function logFailure(deps: ResourceServerDeps, path: string, err: unknown): void 
 function unaryHandler(deps: ResourceServerDeps, kind: KindInfo, op: Op, path: string): grpc.handleUnaryCall<Req, unknown> {
   const { registry, security } = deps;
   const field = objectField(kind);
-  const run = async (req: Req, user: UserInfo): Promise<unknown> => {
+  const run = async (req: Req, user: UserInfo, md: grpc.Metadata): Promise<unknown> => {
+    // The field manager of a gRPC write is its client's user agent, as Kubernetes names it.
+    const ua = md.get('user-agent')[0];
+    const writer = { userAgent: typeof ua === 'string' ? ua : undefined };
     switch (op) {
       case 'get':
         return { [field]: await registry.get(kind, req.namespace ?? '', req.name ?? '', req.resourceVersion ?? '') };
@@ -203,12 +206,12 @@ function unaryHandler(deps: ResourceServerDeps, kind: KindInfo, op: Op, path: st
       }
       case 'create':
         security.checkEscalation(user, kind.resource, req[field]);
-        return { [field]: await registry.create(kind, req[field], { dryRun: req.dryRun }) };
+        return { [field]: await registry.create(kind, req[field], { dryRun: req.dryRun, ...writer }) };
       case 'update':
         security.checkEscalation(user, kind.resource, req[field]);
-        return { [field]: await registry.update(kind, req[field], { dryRun: req.dryRun }) };
+        return { [field]: await registry.update(kind, req[field], { dryRun: req.dryRun, ...writer }) };
       case 'updateStatus':
-        return { [field]: await registry.updateStatus(kind, req[field]) };
+        return { [field]: await registry.updateStatus(kind, req[field], writer) };
       case 'delete':
         return {
           [field]: await registry.delete(kind, kind.namespaced ? req.namespace || 'default' : '', req.name ?? '', {
@@ -224,7 +227,7 @@ function unaryHandler(deps: ResourceServerDeps, kind: KindInfo, op: Op, path: st
       case 'getScale':
         return { scale: await getScale(registry, kind, req.namespace ?? '', req.name ?? '') };
       case 'updateScale':
-        return { scale: await updateScale(registry, kind, req.scale) };
+        return { scale: await updateScale(registry, kind, req.scale, writer) };
       case 'token':
         return createServiceAccountToken(registry, security, req as api.corev1.CreateServiceAccountTokenRequest);
       default:
@@ -239,7 +242,7 @@ function unaryHandler(deps: ResourceServerDeps, kind: KindInfo, op: Op, path: st
       user = await security.authenticate(call.metadata);
       attrs = attributesFor(kind, op, call.request);
       await security.authorize(user, attrs);
-      return run(call.request, user);
+      return run(call.request, user, call.metadata);
     })().then(
       (res) => {
         audit(deps, path, user, attrs, grpc.status.OK, started);
