@@ -1,39 +1,46 @@
 import { fromK8sJson, kindByName } from '@k8ts/api';
-import { LAST_APPLIED, applyPatch, jsonEqual, lastAppliedOf, mergeKeyFor, threeWayMerge, withLastApplied } from '../src/apply/merge';
+import { LAST_APPLIED, applyPatch, jsonEqual, lastAppliedOf, withLastApplied } from '../src/apply/merge';
 import type { Json } from '../src/apply/merge';
 import { parseManifestText } from '../src/apply/manifests';
 import { toJson } from '../src/printers/output';
 
 type O = { [k: string]: Json };
 
-describe('threeWayMerge', () => {
+// The merge itself is @k8ts/machinery's strategic merge patch (tested there); these check
+// that `apply` drives it as kubectl does: last applied, manifest, live.
+describe('apply patch (three-way strategic merge)', () => {
+  const DEPLOY = 'k8ts.apps.v1.Deployment';
+  const SVC = 'k8ts.core.v1.Service';
+  const withLast = (obj: O, last: O): O => ({ ...obj, metadata: { ...((obj.metadata as O) ?? {}), annotations: { [LAST_APPLIED]: JSON.stringify(last) } } });
   test('the manifest replaces what it sets and keeps what the server set', () => {
-    const live = { spec: { replicas: 3, clusterIP: '127.96.0.9' }, status: { ready: 3 } };
-    expect(threeWayMerge(live, { spec: { replicas: 5 } }, undefined)).toEqual({ spec: { replicas: 5, clusterIP: '127.96.0.9' }, status: { ready: 3 } });
+    const live = { metadata: { name: 'w' }, spec: { replicas: 3, revisionHistoryLimit: 10 }, status: { replicas: 3 } };
+    const out = applyPatch(DEPLOY, live, { metadata: { name: 'w' }, spec: { replicas: 5 } }) as any;
+    expect(out.spec).toEqual({ replicas: 5, revisionHistoryLimit: 10 });
+    expect(out.status).toEqual({ replicas: 3 });
   });
   test('fields of the last manifest that are gone now are removed, others are kept', () => {
-    const live = { metadata: { labels: { app: 'web', tier: 'fe', added: 'by-hand' } } };
-    const last = { metadata: { labels: { app: 'web', tier: 'fe' } } };
-    expect(threeWayMerge(live, { metadata: { labels: { app: 'web' } } }, last)).toEqual({ metadata: { labels: { app: 'web', added: 'by-hand' } } });
+    const last = { metadata: { name: 'w', labels: { app: 'web', tier: 'fe' } } };
+    const live = withLast({ metadata: { name: 'w', labels: { app: 'web', tier: 'fe', added: 'by-hand' } } }, last);
+    const out = applyPatch(DEPLOY, live, { metadata: { name: 'w', labels: { app: 'web' } } }) as any;
+    expect(out.metadata.labels).toEqual({ app: 'web', added: 'by-hand' });
   });
-  test('null removes a field', () => {
-    expect(threeWayMerge({ a: 1, b: 2 }, { a: null }, undefined)).toEqual({ b: 2 });
-  });
-  test('lists of named objects merge by name, keeping server defaults inside elements', () => {
-    const live: Json = { containers: [{ name: 'a', image: 'x:1', imagePullPolicy: 'IfNotPresent' }, { name: 'b', image: 'y' }] };
-    const desired = { containers: [{ name: 'a', image: 'x:2' }] };
-    expect(threeWayMerge(live, desired, undefined)).toEqual({ containers: [{ name: 'a', image: 'x:2', imagePullPolicy: 'IfNotPresent' }] });
+  test('containers merge by name, keeping server defaults inside them and containers added by others', () => {
+    const live: O = { metadata: { name: 'w' }, spec: { template: { spec: { containers: [{ name: 'a', image: 'x:1', imagePullPolicy: 'IfNotPresent' }, { name: 'b', image: 'y' }] } } } };
+    const out = applyPatch(DEPLOY, live, { metadata: { name: 'w' }, spec: { template: { spec: { containers: [{ name: 'a', image: 'x:2' }] } } } }) as any;
+    expect(out.spec.template.spec.containers).toEqual([
+      { name: 'a', image: 'x:2', imagePullPolicy: 'IfNotPresent' },
+      { name: 'b', image: 'y' },
+    ]);
   });
   test('service ports merge by port and keep their nodePort', () => {
-    const live = { ports: [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30001 }] };
-    const merged = threeWayMerge(live, { ports: [{ port: 80, targetPort: 9090 }] }, undefined);
-    expect(merged).toEqual({ ports: [{ port: 80, targetPort: 9090, protocol: 'TCP', nodePort: 30001 }] });
-    expect(mergeKeyFor([{ port: 80 }, { port: 80, protocol: 'UDP' }])).toEqual(['port', 'protocol']);
+    const live = { metadata: { name: 's' }, spec: { ports: [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30001 }] } };
+    const out = applyPatch(SVC, live, { metadata: { name: 's' }, spec: { ports: [{ port: 80, targetPort: 9090 }] } }) as any;
+    expect(out.spec.ports).toEqual([{ port: 80, targetPort: 9090, protocol: 'TCP', nodePort: 30001 }]);
   });
-  test('lists without keys (args, duplicate keys) are replaced', () => {
-    expect(threeWayMerge({ args: ['a', 'b'] }, { args: ['c'] }, undefined)).toEqual({ args: ['c'] });
-    expect(mergeKeyFor([{ name: 'x' }, { name: 'x' }])).toBeUndefined();
-    expect(mergeKeyFor([])).toBeUndefined();
+  test('lists without a merge strategy (args) are replaced', () => {
+    const live = { metadata: { name: 'w' }, spec: { template: { spec: { containers: [{ name: 'a', args: ['x', 'y'] }] } } } };
+    const out = applyPatch(DEPLOY, live, { metadata: { name: 'w' }, spec: { template: { spec: { containers: [{ name: 'a', args: ['z'] }] } } } }) as any;
+    expect(out.spec.template.spec.containers[0].args).toEqual(['z']);
   });
   test('jsonEqual ignores key order and undefined', () => {
     expect(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined })).toBe(true);
@@ -82,7 +89,7 @@ describe('apply over a live object', () => {
   const live = toJson(kind, fromK8sJson(kind.typeName, serverSide(withLastApplied(manifest)))) as O;
 
   test('applying the same manifest again changes nothing', () => {
-    const merged = applyPatch(live, manifest);
+    const merged = applyPatch(kind.typeName, live, manifest);
     const normalized = toJson(kind, fromK8sJson(kind.typeName, merged));
     expect(jsonEqual(normalized, live)).toBe(true);
   });
@@ -91,7 +98,7 @@ describe('apply over a live object', () => {
     const changed = JSON.parse(JSON.stringify(manifest));
     changed.spec.replicas = 5;
     changed.spec.template.spec.containers[0].image = 'k8ts/echo:2';
-    const merged = applyPatch(live, changed) as any;
+    const merged = applyPatch(kind.typeName, live, changed) as any;
     expect(merged.spec.replicas).toBe(5);
     expect(merged.metadata.resourceVersion).toBe('7');
     expect(merged.metadata.uid).toBe('u-1');
@@ -105,14 +112,14 @@ describe('apply over a live object', () => {
   test('a label dropped from the manifest is removed; one added by hand stays', () => {
     const withTier = JSON.parse(JSON.stringify(manifest));
     withTier.metadata.labels.tier = 'fe';
-    const afterFirst = applyPatch(live, withTier) as any;
+    const afterFirst = applyPatch(kind.typeName, live, withTier) as any;
     afterFirst.metadata.labels.owner = 'ops';
-    const afterSecond = applyPatch(afterFirst, manifest) as any;
+    const afterSecond = applyPatch(kind.typeName, afterFirst, manifest) as any;
     expect(afterSecond.metadata.labels).toEqual({ app: 'web', owner: 'ops' });
   });
 
   test('the recorded manifest has no status and no nested annotation', () => {
-    const rec = lastAppliedOf(applyPatch(live, manifest))!;
+    const rec = lastAppliedOf(applyPatch(kind.typeName, live, manifest))!;
     expect(rec.status).toBeUndefined();
     expect((rec.metadata as O).annotations).toBeUndefined();
   });

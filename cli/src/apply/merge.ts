@@ -2,14 +2,15 @@
 // laid over it, so that fields the server owns (resourceVersion, uid, status, clusterIP,
 // nodePort, defaults) are kept and only what the manifest says is replaced.
 //
-// It is a three-way merge, like kubectl's client-side apply: the manifest applied last time
-// is kept in the annotation kubectl.kubernetes.io/last-applied-configuration, and a field
-// that was in that manifest but is no longer in the new one is removed. Lists of objects are
-// merged element by element when the elements have a key (containers, env and volumes by
-// name, ports by port number), so the server's defaults inside each element survive; other
-// lists are replaced.
+// It is kubectl's client-side apply: the manifest applied last time is kept in the
+// annotation kubectl.kubernetes.io/last-applied-configuration; a three-way strategic merge
+// patch (last applied, new manifest, live object) is computed and applied to the live object
+// with @k8ts/machinery, the same code the apiserver runs for PATCH. Lists merge as the schema's
+// markers say (containers and env by name, ports by port, tolerations replaced whole), and a
+// field that was in the last manifest but is no longer in the new one is removed.
 //
 // Everything here works on the Kubernetes JSON form (plain objects, as in manifests).
+import { applyStrategicMergePatch, createThreeWayMergePatch } from '@k8ts/machinery';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -20,64 +21,8 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Keys that identify the elements of a list, tried in order. */
-const MERGE_KEYS: string[][] = [['name'], ['containerPort', 'protocol'], ['port', 'protocol'], ['ip'], ['type']];
-
-function keyOf(el: Json, fields: string[]): string | undefined {
-  if (!isObject(el)) return undefined;
-  if (el[fields[0]] === undefined || el[fields[0]] === null) return undefined;
-  // A missing second field (protocol) means its default: TCP.
-  return fields.map((f, i) => (i === 0 ? String(el[f]) : String(el[f] ?? 'TCP'))).join('\u0000');
-}
-
-/** The key fields that identify every element of the list uniquely, if any. */
-export function mergeKeyFor(list: Json[]): string[] | undefined {
-  if (list.length === 0 || !list.every(isObject)) return undefined;
-  for (const fields of MERGE_KEYS) {
-    const keys = list.map((el) => keyOf(el, fields));
-    if (keys.every((k) => k !== undefined) && new Set(keys).size === keys.length) return fields;
-  }
-  return undefined;
-}
-
 function clone<T extends Json>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
-
-/**
- * Merges `desired` (the new manifest) over `live`, removing what `last` (the previous
- * manifest) set and `desired` no longer does.
- */
-export function threeWayMerge(live: Json | undefined, desired: Json, last: Json | undefined): Json {
-  if (isObject(desired)) {
-    if (!isObject(live)) return clone(desired);
-    const out: JsonObject = clone(live);
-    for (const [k, v] of Object.entries(desired)) {
-      if (v === null) {
-        // An explicit null removes the field, as in a JSON merge patch.
-        delete out[k];
-        continue;
-      }
-      out[k] = threeWayMerge(live[k], v, isObject(last) ? last[k] : undefined);
-    }
-    if (isObject(last)) {
-      for (const k of Object.keys(last)) if (!(k in desired)) delete out[k];
-    }
-    return out;
-  }
-  if (Array.isArray(desired)) {
-    if (!Array.isArray(live)) return clone(desired);
-    const fields = mergeKeyFor(desired);
-    if (!fields || !live.every((el) => keyOf(el, fields) !== undefined)) return clone(desired);
-    const lastList = Array.isArray(last) && last.every((el) => keyOf(el, fields) !== undefined) ? last : [];
-    return desired.map((d) => {
-      const k = keyOf(d, fields);
-      const l = live.find((el) => keyOf(el, fields) === k);
-      const prev = lastList.find((el) => keyOf(el, fields) === k);
-      return l === undefined ? clone(d) : threeWayMerge(l, d, prev);
-    });
-  }
-  return desired;
 }
 
 /** Structural equality of JSON values (object key order does not matter). */
@@ -121,20 +66,16 @@ export function lastAppliedOf(live: JsonObject): JsonObject | undefined {
 }
 
 /**
- * The object to send for `apply` when `live` exists: the merge of the manifest over it, with
- * the annotation recording the manifest. Status is left as it is (the server ignores it).
+ * The object to send for `apply` when `live` exists (`typeName`: its message, e.g.
+ * "k8ts.apps.v1.Deployment"): the live object patched with the three-way strategic merge
+ * patch kubectl computes, the annotation recording the manifest.
  */
-export function applyPatch(live: JsonObject, manifest: JsonObject): JsonObject {
-  const last = lastAppliedOf(live);
-  const desired = clone(manifest);
+export function applyPatch(typeName: string, live: JsonObject, manifest: JsonObject): JsonObject {
+  const last = lastAppliedOf(live) ?? {};
+  const desired = withLastApplied(manifest);
   delete desired.status;
-  const merged = threeWayMerge(live, desired, last) as JsonObject;
-  const md: JsonObject = isObject(merged.metadata) ? merged.metadata : {};
-  const annotations: JsonObject = isObject(md.annotations) ? md.annotations : {};
-  annotations[LAST_APPLIED] = lastAppliedText(manifest);
-  md.annotations = annotations;
-  merged.metadata = md;
-  return merged;
+  const patch = createThreeWayMergePatch(typeName, last, desired, live, { overwrite: true });
+  return applyStrategicMergePatch(typeName, live, patch) as JsonObject;
 }
 
 /** The object to create for `apply` when nothing exists yet: the manifest plus the annotation. */

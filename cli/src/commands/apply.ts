@@ -89,7 +89,7 @@ export async function applyOne(session: Session, m: Manifest, mode: 'none' | 'cl
       return 'created';
     }
     const liveJson = toJson(m.kind, live) as JsonObject;
-    const merged = applyPatch(liveJson, manifest);
+    const merged = applyPatch(m.kind.typeName, liveJson, manifest);
     const decoded = fromK8sJson<KubeObject>(m.kind.typeName, merged);
     if (jsonEqual(toJson(m.kind, decoded), liveJson)) return 'unchanged';
     if (mode === 'client') return 'configured';
