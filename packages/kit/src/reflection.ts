@@ -33,6 +33,36 @@ export function addReflection(server: grpc.Server, served: string[]): string[] {
   // @grpc/reflection reads only `fileDescriptorProtos` from the package definition's entries.
   const definition = { 'k8ts.reflection.schema': { fileDescriptorProtos: files.map((f) => f.descriptor) } };
   const visible = [...served, HEALTH_SERVICE, ...REFLECTION_SERVICES];
-  new ReflectionService(definition as any, { services: visible }).addToServer(server);
+  const reflection = new ReflectionService(definition as any, { services: visible });
+  addImportDependencies(reflection);
+  reflection.addToServer(server);
   return served.filter((s) => !services.has(s));
+}
+
+/** The parts of @grpc/reflection's implementations that the import fix-up touches. */
+interface ReflectionImplementation {
+  files: Record<string, { name?: string; dependency?: string[] }>;
+  fileDependencies: Map<object, object[]>;
+}
+
+/**
+ * @grpc/reflection sends a file's dependencies found through type references only, so a
+ * file whose import is used for options alone (k8ts/meta/v1/schema.proto: Kubernetes'
+ * markers as field options, and google/protobuf/descriptor.proto under it) would come without
+ * that import, and strict clients could not link it. Every import a file declares is added
+ * to its dependencies, as protoc's reflection server sends them.
+ */
+function addImportDependencies(reflection: ReflectionService): void {
+  const impls = [(reflection as unknown as { v1?: ReflectionImplementation }).v1, (reflection as unknown as { v1Alpha?: ReflectionImplementation }).v1Alpha];
+  for (const impl of impls) {
+    if (!impl?.files || !(impl.fileDependencies instanceof Map)) continue;
+    for (const file of Object.values(impl.files)) {
+      const deps = impl.fileDependencies.get(file) ?? [];
+      for (const name of file.dependency ?? []) {
+        const dep = impl.files[name];
+        if (dep && !deps.includes(dep)) deps.push(dep);
+      }
+      if (deps.length > 0) impl.fileDependencies.set(file, deps);
+    }
+  }
 }
