@@ -31,7 +31,7 @@ interface Answer {
 }
 
 /** One HTTPS/1.1 request (the apiserver's certificate is self-signed here: not verified). */
-function request(method: string, path: string, opts: { body?: string | Buffer; type?: string; accept?: string; token?: string | null } = {}): Promise<Answer> {
+function request(method: string, path: string, opts: { body?: string | Buffer; type?: string; accept?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<Answer> {
   const token = opts.token === undefined ? cp.adminToken : opts.token;
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -45,6 +45,7 @@ function request(method: string, path: string, opts: { body?: string | Buffer; t
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(opts.type ? { 'content-type': opts.type } : opts.body ? { 'content-type': 'application/json' } : {}),
           ...(opts.accept ? { accept: opts.accept } : {}),
+          ...(opts.headers ?? {}),
           // Node sends a DELETE body without a length or chunking unless told its length.
           ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}),
         },
@@ -302,7 +303,9 @@ describe("bad requests get Kubernetes' answers", () => {
     expectStatus(await request('GET', '/api/v1/namespaces/default/widgets'), 404, 'NotFound', 'the server could not find the requested resource');
     expectStatus(await request('GET', '/apis/nope.example.com/v1/things'), 404, 'NotFound');
     expect((await request('GET', CM, { accept: 'application/vnd.kubernetes.protobuf' })).status).toBe(406);
-    expect((await request('POST', CM, { type: 'application/vnd.kubernetes.protobuf', body: Buffer.from([1, 2, 3]) })).status).toBe(415);
+    expect((await request('POST', CM, { type: 'application/xml', body: '<ConfigMap/>' })).status).toBe(415);
+    // Kubernetes protobuf bodies are read (kubectl's typed clients send them); a broken one is a 400.
+    expectStatus(await request('POST', CM, { type: 'application/vnd.kubernetes.protobuf', body: Buffer.from([1, 2, 3]) }), 400, 'BadRequest');
     expectStatus(await request('GET', `${CM}?resourceVersionMatch=Exact`), 422, 'Invalid', /resourceVersionMatch is forbidden unless resourceVersion is provided/);
     expectStatus(await request('GET', `${CM}?labelSelector=${encodeURIComponent('a in (')}`), 400, 'BadRequest');
     await stillServes();
@@ -315,6 +318,19 @@ describe("bad requests get Kubernetes' answers", () => {
     expectStatus(forbidden, 403, 'Forbidden', 'configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "default"');
     const forbiddenOne = await request('DELETE', '/apis/apps/v1/namespaces/default/deployments/web', { token: cp.token('jane') });
     expectStatus(forbiddenOne, 403, 'Forbidden', 'deployments.apps "web" is forbidden: User "jane" cannot delete resource "deployments" in API group "apps" in the namespace "default"');
+    // Impersonation (kubectl --as): the admin may act as jane, and then has jane's rights only.
+    const asJane = await request('GET', CM, { headers: { 'impersonate-user': 'jane' } });
+    expectStatus(asJane, 403, 'Forbidden', 'configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "default"');
+    const review = await request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+      headers: { 'impersonate-user': 'system:serviceaccount:default:builder' },
+    });
+    expect(review.json.status.userInfo).toEqual({
+      username: 'system:serviceaccount:default:builder',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'],
+    });
+    const janeAsAdmin = await request('GET', CM, { token: cp.token('jane'), headers: { 'impersonate-user': 'admin', 'impersonate-group': 'system:masters' } });
+    expectStatus(janeAsAdmin, 403, 'Forbidden', 'users "admin" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope');
     await stillServes();
   });
 });

@@ -190,9 +190,9 @@ describe('a kubectl session against k8ts', () => {
     expect(await kc(['apply', '--server-side', '-f', '-'], { input: cm })).toBe('configmap/ssa serverside-applied\n');
     const managed = JSON.parse(await kc(['get', 'configmap', 'ssa', '-o', 'json', '--show-managed-fields']));
     expect(managed.metadata.managedFields[0]).toMatchObject({ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {} } } });
-    const bad = await kubectl(['apply', '-f', '-'], { input: DEPLOY('', 2) });
+    const bad = await kubectl(['apply', '-f', '-'], { input: DEPLOY('k8ts/echo', -1).replace('name: web', 'name: web-bad') });
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/spec\.template\.spec\.containers\[0\]\.image: Required value/);
+    expect(bad.stderr).toMatch(/The Deployment "web-bad" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
     const unknown = await kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: u\nspec: {}\n' });
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/unknown field "spec"/);

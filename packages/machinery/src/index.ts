@@ -113,3 +113,14 @@ export type {
   UpdateOptions,
   ValueProblem,
 } from './apply';
+export {
+  K8S_PROTOBUF_MAGIC,
+  K8S_PROTOBUF_MEDIA_TYPE,
+  K8sProtoError,
+  decodeK8sEnvelope,
+  decodeK8sProto,
+  decodeK8sProtoBody,
+  describeUnknownField,
+  k8sProtoToJson,
+} from './k8sproto';
+export type { K8sEnvelope, K8sProtoBody, K8sProtoDecoded, UnknownK8sField } from './k8sproto';

@@ -4,6 +4,7 @@
 // Kubernetes' messages for malformed bodies, unknown fields and duplicate fields.
 import * as grpc from '@grpc/grpc-js';
 import { DecodeError, type KindInfo, fromK8sJson } from '@k8ts/api';
+import { K8S_PROTOBUF_MEDIA_TYPE, K8sProtoError, decodeK8sProtoBody } from '@k8ts/machinery';
 import { ApiError, badRequest } from '../errors';
 import type { ApiObject } from '../strategies/types';
 import type { Request } from './respond';
@@ -56,6 +57,29 @@ export function unsupportedMediaType(type: string, supported: string[]): ApiErro
   return new ApiError(grpc.status.INVALID_ARGUMENT, 'UnsupportedMediaType', 415, `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')}`, {
     subject: { kind: type },
   });
+}
+
+/** The body types every object-carrying request accepts. */
+export const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml', K8S_PROTOBUF_MEDIA_TYPE];
+
+/**
+ * A request body as Kubernetes JSON, whatever it came as: JSON, YAML, or Kubernetes'
+ * protobuf (what kubectl's typed clients send: the `k8s\0` envelope around the object in
+ * Kubernetes' own field numbers, decoded through the k8s_tag options of proto/ into the
+ * message `typeName`). Protobuf has no strict decoding in Kubernetes: unknown field numbers
+ * are dropped. Other media types: 415.
+ */
+export function parseRequestValue(body: Buffer, type: string, typeName: string, what: string): unknown {
+  if (type === K8S_PROTOBUF_MEDIA_TYPE) {
+    try {
+      return decodeK8sProtoBody(body, typeName).object;
+    } catch (err) {
+      if (err instanceof K8sProtoError) throw badRequest(`${what}: ${truncate(err.message, 300)}`);
+      throw err;
+    }
+  }
+  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, OBJECT_MEDIA_TYPES);
+  return parseBody(body, type, what);
 }
 
 let yamlLib: typeof import('yaml') | undefined;

@@ -12,7 +12,7 @@ import { bindPod, getScale, updateScale } from '../registry/subresources';
 import type { ApiObject } from '../strategies/types';
 import { openPodLogs } from '../server/logs';
 import { createServiceAccountToken } from '../server/tokens';
-import { type Decoded, decodeObject, fieldValidation, mediaType, parseBody, readBody, unsupportedMediaType } from './body';
+import { OBJECT_MEDIA_TYPES, type Decoded, decodeObject, fieldValidation, mediaType, parseBody, parseRequestValue, readBody, unsupportedMediaType } from './body';
 import type { HttpContext, ResourceContext } from './context';
 import { objectJson, objectValue, sendText, sendValue, successStatus } from './respond';
 import { serveWatch } from './watch';
@@ -189,9 +189,9 @@ async function list(ctx: ResourceContext): Promise<void> {
 /** Reads and decodes a body holding an object of the request's kind. */
 async function readObject(ctx: ResourceContext, kind: KindInfo = ctx.kind): Promise<Decoded & { managedFields: unknown }> {
   const type = mediaType(ctx.req);
-  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  if (!OBJECT_MEDIA_TYPES.includes(type)) throw unsupportedMediaType(type, OBJECT_MEDIA_TYPES);
   const body = await readBody(ctx.req);
-  const value = parseBody(body, type, `${kind.kind} in version "${kind.version}" cannot be handled as a ${kind.kind}`);
+  const value = parseRequestValue(body, type, kind.typeName, `${kind.kind} in version "${kind.version}" cannot be handled as a ${kind.kind}`);
   const decoded = decodeObject(kind, value, type === 'application/json' ? body.toString('utf8') : undefined, fieldValidation(ctx.query));
   return { ...decoded, managedFields: requestManagedFields(value) };
 }
@@ -268,9 +268,8 @@ function decodeScale(ctx: ResourceContext, value: unknown): appsv1.Scale {
 
 async function putScale(ctx: ResourceContext): Promise<void> {
   const type = mediaType(ctx.req);
-  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
   checkWriteOptions('UpdateOptions', ctx.query.get('fieldManager') ?? undefined);
-  const scale = decodeScale(ctx, parseBody(await readBody(ctx.req), type, 'Scale'));
+  const scale = decodeScale(ctx, parseRequestValue(await readBody(ctx.req), type, SCALE_TYPE, 'Scale'));
   sendScale(ctx, 200, await updateScale(ctx.deps.registry, ctx.kind, scale, writer(ctx)));
 }
 
@@ -351,7 +350,8 @@ async function deleteOptions(ctx: HttpContext): Promise<DeleteOptions> {
   const opts: DeleteOptions = {};
   let fromBody: Record<string, unknown> = {};
   if (body.length > 0 && body.toString('utf8').trim() !== '') {
-    const v = parseBody(body, mediaType(ctx.req) === 'application/yaml' ? 'application/yaml' : 'application/json', 'DeleteOptions');
+    const type = mediaType(ctx.req);
+    const v = parseRequestValue(body, OBJECT_MEDIA_TYPES.includes(type) ? type : 'application/json', 'k8ts.meta.v1.DeleteOptions', 'DeleteOptions');
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('DeleteOptions: the body must be a JSON object');
     fromBody = v as Record<string, unknown>;
   }
@@ -421,9 +421,7 @@ async function removeCollection(ctx: ResourceContext): Promise<void> {
 
 async function bind(ctx: ResourceContext): Promise<void> {
   const binding = kindFor('v1', 'Binding');
-  const type = mediaType(ctx.req);
-  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
-  const value = parseBody(await readBody(ctx.req), type, 'Binding') as Record<string, unknown>;
+  const value = parseRequestValue(await readBody(ctx.req), mediaType(ctx.req), 'k8ts.core.v1.Binding', 'Binding') as Record<string, unknown>;
   let b: corev1.Binding;
   try {
     const { apiVersion: _a, kind: _k, ...rest } = (value ?? {}) as Record<string, unknown>;
@@ -441,9 +439,7 @@ async function bind(ctx: ResourceContext): Promise<void> {
 
 /** policy/v1 Eviction: deletes the pod with the eviction's options (no disruption budgets yet). */
 async function evict(ctx: ResourceContext): Promise<void> {
-  const type = mediaType(ctx.req);
-  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
-  const value = parseBody(await readBody(ctx.req), type, 'Eviction');
+  const value = parseRequestValue(await readBody(ctx.req), mediaType(ctx.req), 'k8ts.policy.v1.Eviction', 'Eviction');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('Eviction: the body must be a JSON object');
   const ev = value as { metadata?: { name?: unknown; namespace?: unknown }; deleteOptions?: Record<string, unknown> };
   if (ev.metadata?.name !== undefined && ev.metadata.name !== ctx.info.name) {
@@ -462,9 +458,7 @@ async function evict(ctx: ResourceContext): Promise<void> {
 
 /** serviceaccounts/token: an authentication.k8s.io/v1 TokenRequest in, the same with status out. */
 async function token(ctx: ResourceContext): Promise<void> {
-  const type = mediaType(ctx.req);
-  if (type !== 'application/json' && type !== 'application/yaml') throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
-  const value = parseBody(await readBody(ctx.req), type, 'TokenRequest');
+  const value = parseRequestValue(await readBody(ctx.req), mediaType(ctx.req), 'k8ts.authentication.v1.TokenRequest', 'TokenRequest');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('TokenRequest: the body must be a JSON object');
   const spec = ((value as { spec?: Record<string, unknown> }).spec ?? {}) as { audiences?: unknown; expirationSeconds?: unknown; boundObjectRef?: Record<string, unknown> };
   if (spec.audiences !== undefined && (!Array.isArray(spec.audiences) || spec.audiences.some((a) => typeof a !== 'string'))) {

@@ -18,7 +18,9 @@ import { ANONYMOUS } from '../server/security';
 import type { UserInfo } from '../auth/types';
 import { ApiError, internal, notFound, unauthorized } from '../errors';
 import type { HttpContext, HttpDeps, ResourceContext } from './context';
+import { mediaType, parseRequestValue, readBody } from './body';
 import { Discovery, type ExtraResource } from './discovery';
+import { impersonate } from './impersonation';
 import { type RequestInfo, type ResourceRequest, requestInfo } from './requestinfo';
 import { type Request, type Response, negotiate, sendError, sendValue } from './respond';
 import { serveOpenAPI } from '../openapi';
@@ -145,7 +147,7 @@ async function handle(
   let code = 200;
   try {
     info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-    user = await authenticate(deps, req, url.pathname);
+    user = await impersonate(deps.security, req, await authenticate(deps, req, url.pathname));
     const ctx: HttpContext = { deps, req, res, query: url.searchParams, info, user };
     if (!info.isResource) {
       await deps.security.authorizeNonResource(user, info.verb, info.path);
@@ -208,8 +210,9 @@ async function serveExtra(ctx: HttpContext & { info: ResourceRequest }, e: Extra
     throw new ApiError(grpc.status.UNIMPLEMENTED, 'MethodNotAllowed', 405, `the server does not allow this method on the requested resource (${info.verb} ${info.resource})`);
   }
   await ctx.deps.security.authorize(ctx.user, { verb: 'create', apiGroup: e.group, resource: e.resource, ...(info.namespace ? { namespace: info.namespace } : {}) });
-  const { readBody, parseBody, mediaType } = await import('./body');
-  const body = parseBody(await readBody(ctx.req), mediaType(ctx.req) === 'application/yaml' ? 'application/yaml' : 'application/json', e.kind);
+  // The review kinds' messages: k8ts.authorization.v1.SelfSubjectAccessReview, ...
+  const typeName = `k8ts.${e.group.split('.')[0]}.${e.version}.${e.kind}`;
+  const body = parseRequestValue(await readBody(ctx.req), mediaType(ctx.req), typeName, e.kind);
   const out = await e.create(ctx, body, info.namespace);
   sendValue(ctx.res, 201, negotiate(ctx.req.headers.accept, false), out);
 }
