@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ApiError } from '../errors';
 import { applyPatch, checkPatchOptions } from '../fieldmanager';
+import type { ApiObject } from '../strategies/types';
 import type { ResourceContext } from './context';
 import { objectJson, sendText } from './respond';
 import { forceParam, writer } from './resources';
@@ -21,7 +22,7 @@ export async function applyPatchHandler(ctx: ResourceContext, config: unknown): 
   const dryRun = ctx.query.getAll('dryRun').length > 0;
   const fixedVersion = typeof (config as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion === 'string';
   for (let attempt = 0; ; attempt++) {
-    let live;
+    let live: ApiObject | undefined;
     try {
       live = await registry.get(ctx.kind, ctx.namespace, ctx.info.name);
     } catch (err) {
@@ -44,7 +45,7 @@ export async function applyPatchHandler(ctx: ResourceContext, config: unknown): 
       }
       if (!result.changed) return sendText(ctx.res, 200, ctx.format === 'table' ? 'json' : ctx.format, objectJson(ctx.kind, live!));
       if (!fixedVersion) result.object.metadata!.resourceVersion = live?.metadata?.resourceVersion ?? '';
-      let out;
+      let out: ApiObject;
       if (subresource === 'status') out = await registry.updateStatus(ctx.kind, result.object, { dryRun, applied: true });
       else {
         ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, result.object);
