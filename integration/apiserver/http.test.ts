@@ -203,6 +203,32 @@ describe('verbs', () => {
     await stillServes();
   });
 
+  it('server-side apply: owners in managedFields, a conflict between managers, force', async () => {
+    const apply = (manager: string, body: string, force = false) =>
+      request('PATCH', `${CM}/ssa?fieldManager=${manager}${force ? '&force=true' : ''}`, { type: 'application/apply-patch+yaml', body });
+    const created = await apply('alice', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  shared: a\n  mine: a\n');
+    expect(created.status).toBe(201);
+    expect(created.json.metadata.managedFields).toEqual([
+      expect.objectContaining({ manager: 'alice', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:mine': {}, 'f:shared': {} } } }),
+    ]);
+    const conflict = await apply('bob', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  shared: b\n');
+    expectStatus(conflict, 409, 'Conflict', /Apply failed with 1 conflict: conflict with "alice": \.data\.shared/);
+    expect(conflict.json.details.causes).toEqual([expect.objectContaining({ reason: 'FieldManagerConflict', field: '.data.shared' })]);
+    const forced = await apply('bob', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  shared: b\n', true);
+    expect(forced.status).toBe(200);
+    expect(forced.json.data).toEqual({ shared: 'b', mine: 'a' });
+    const owners = Object.fromEntries(forced.json.metadata.managedFields.map((e: { manager: string; fieldsV1: object }) => [e.manager, e.fieldsV1]));
+    expect(owners).toEqual({ alice: { 'f:data': { 'f:mine': {} } }, bob: { 'f:data': { 'f:shared': {} } } });
+    // alice stops applying "mine": it is removed, since nobody else owns it.
+    const dropped = await apply('alice', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata: {}\n');
+    expect(dropped.json.data).toEqual({ shared: 'b' });
+    // An ordinary update records its manager as an Update entry.
+    const updated = await request('PATCH', `${CM}/ssa?fieldManager=carol`, { type: 'application/merge-patch+json', body: JSON.stringify({ data: { other: 'c' } }) });
+    expect(updated.json.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'carol', operation: 'Update', fieldsV1: { 'f:data': { 'f:other': {} } } })]));
+    const noManager = await request('PATCH', `${CM}/ssa`, { type: 'application/apply-patch+yaml', body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n' });
+    expectStatus(noManager, 422, 'Invalid', /fieldManager: Required value/);
+  });
+
   it('serves Tables with the columns Kubernetes prints', async () => {
     const a = await request('GET', '/api/v1/namespaces', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
     expect(a.json.kind).toBe('Table');
