@@ -35,7 +35,7 @@ export class Session {
     if (!this.cs) {
       const c = this.connection;
       const deadlineMs = parseTimeout(this.flags.requestTimeout);
-      this.cs = connect({ address: c.server, token: c.token, tls: c.tls, deadlineMs: deadlineMs || undefined, retries: 2 }) as GrpcClientset;
+      this.cs = connect({ address: c.server, userAgent: 'k8ts/v0.1.0', token: c.token, tls: c.tls, deadlineMs: deadlineMs || undefined, retries: 2 }) as GrpcClientset;
     }
     return this.cs;
   }

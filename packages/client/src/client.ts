@@ -54,6 +54,11 @@ export interface ConnectOptions {
   retries?: number | RetryOptions;
   /** The largest message accepted from the server. Default 64 MiB. */
   maxReceiveMessageBytes?: number;
+  /**
+   * Who the client is, sent as the User-Agent ("kube-scheduler/v0.1.0"): the apiserver names
+   * the field manager of this client's writes after its first word, as Kubernetes does.
+   */
+  userAgent?: string;
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
 }
@@ -102,6 +107,7 @@ class Transport {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 5000,
       ...(opts.tls?.serverName ? { 'grpc.ssl_target_name_override': opts.tls.serverName } : {}),
+      ...(opts.userAgent ? { 'grpc.primary_user_agent': opts.userAgent } : {}),
       ...opts.channelOptions,
     };
     this.channel = new grpc.Channel(opts.address, this.credentials, channelOptions);

@@ -34,6 +34,11 @@ export interface ServerOptions {
   tls?: { cert: string; key: string; clientCa?: string };
   /** Largest message received or sent, in bytes; default 4 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Largest message sent, when it differs from maxMessageBytes; -1: no limit (the apiserver's
+   * lists are as large as what is stored, as in Kubernetes, while requests stay bounded).
+   */
+  maxSendMessageBytes?: number;
   services: ServiceBinding[];
   /** Default: createLogger(component, config.logLevel). */
   logger?: Logger;
@@ -124,7 +129,7 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
   const server = new grpc.Server({
     interceptors: [metricsInterceptor(metrics, logger)],
     'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': opts.maxSendMessageBytes ?? maxMessageBytes,
   });
 
   let address = '';

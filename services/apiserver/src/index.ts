@@ -302,6 +302,8 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
   const server = await startServer({
     component: COMPONENT,
     ...serverOptionsFromConfig(config),
+    // Requests stay under --max-message-bytes; a List answers with everything stored.
+    maxSendMessageBytes: -1,
     services: resourceServices({
       registry,
       hub,

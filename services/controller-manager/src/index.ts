@@ -120,6 +120,7 @@ export async function start(raw: Record<string, any>): Promise<ControllerManager
   const logger = server.logger;
   const token = tokenFromFile(config.tokenFile);
   const cs = connect({
+    userAgent: 'kube-controller-manager/v0.1.0',
     address: config.apiserver,
     token: () => token() ?? '',
     tls: config.apiserverCa ? { ca: config.apiserverCa, serverName: config.apiserverServerName || undefined } : undefined,

@@ -133,7 +133,7 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
   const logger = opts.logger ?? createLogger(COMPONENT, cfg.logLevel);
   const stop = new AbortController();
   const nodes = new Map<string, NodeKubelet>();
-  const client = opts.clientset ?? connect({ address: cfg.apiserver, token, tls: cfg.apiserverCa ? { ca: cfg.apiserverCa } : undefined });
+  const client = opts.clientset ?? connect({ address: cfg.apiserver, userAgent: 'kubelet/v0.1.0', token, tls: cfg.apiserverCa ? { ca: cfg.apiserverCa } : undefined });
   // Informers: this process's Nodes, and the pods bound to its nodes.
   const single = names.length === 1 ? names[0] : undefined;
   const nodeInformer = new Informer<corev1.Node>(listWatchFor(client.nodes, single ? { fieldSelector: `metadata.name=${single}` } : {}), { name: 'nodes', logger });

@@ -141,6 +141,7 @@ async function apiserverSource(config: ProxyConfig, logger: ReturnType<typeof cr
   const client = await import('@k8ts/client');
   const { InformerSource } = await import('./informer-source');
   const clientset = client.connect({
+    userAgent: 'kube-proxy/v0.1.0',
     address: config.apiserver!,
     ...(config.tokenFile ? { token: tokenFromFile(config.tokenFile) } : {}),
   });

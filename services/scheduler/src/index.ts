@@ -128,6 +128,7 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
   const clientset =
     opts.clientset ??
     connect({
+      userAgent: 'kube-scheduler/v0.1.0',
       address: f.apiserver,
       token: readToken(f.tokenFile),
       tls: f.apiserverCa ? { ca: f.apiserverCa } : undefined,
