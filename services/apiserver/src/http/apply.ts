@@ -10,7 +10,7 @@ import { ApiError } from '../errors';
 import { applyPatch, checkPatchOptions } from '../fieldmanager';
 import type { ApiObject } from '../strategies/types';
 import type { ResourceContext } from './context';
-import { objectJson, sendText } from './respond';
+import { objectBytes, sendText } from './respond';
 import { forceParam, writer } from './resources';
 
 export async function applyPatchHandler(ctx: ResourceContext, config: unknown): Promise<void> {
@@ -41,9 +41,9 @@ export async function applyPatchHandler(ctx: ResourceContext, config: unknown): 
       if (result.created) {
         ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, result.object);
         const created = await registry.create(ctx.kind, result.object, { dryRun, applied: true });
-        return sendText(ctx.res, 201, ctx.format === 'table' ? 'json' : ctx.format, objectJson(ctx.kind, created));
+        return sendText(ctx.res, 201, ctx.format === 'table' ? 'json' : ctx.format, objectBytes(ctx.kind, created));
       }
-      if (!result.changed) return sendText(ctx.res, 200, ctx.format === 'table' ? 'json' : ctx.format, objectJson(ctx.kind, live!));
+      if (!result.changed) return sendText(ctx.res, 200, ctx.format === 'table' ? 'json' : ctx.format, objectBytes(ctx.kind, live!));
       if (!fixedVersion) result.object.metadata!.resourceVersion = live?.metadata?.resourceVersion ?? '';
       let out: ApiObject;
       if (subresource === 'status') out = await registry.updateStatus(ctx.kind, result.object, { dryRun, applied: true });
@@ -51,7 +51,7 @@ export async function applyPatchHandler(ctx: ResourceContext, config: unknown): 
         ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, result.object);
         out = await registry.update(ctx.kind, result.object, { dryRun, applied: true });
       }
-      return sendText(ctx.res, 200, ctx.format === 'table' ? 'json' : ctx.format, objectJson(ctx.kind, out));
+      return sendText(ctx.res, 200, ctx.format === 'table' ? 'json' : ctx.format, objectBytes(ctx.kind, out));
     } catch (err) {
       // Another writer between the read and the write: apply again to what is there now.
       const raced = err instanceof ApiError && (err.reason === 'AlreadyExists' || (err.reason === 'Conflict' && err.code === grpc.status.ABORTED && !fixedVersion));

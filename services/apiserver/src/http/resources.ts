@@ -14,7 +14,7 @@ import { openPodLogs } from '../server/logs';
 import { createServiceAccountToken } from '../server/tokens';
 import { OBJECT_MEDIA_TYPES, type Decoded, decodeObject, fieldValidation, mediaType, parseBody, parseRequestValue, readBody, unsupportedMediaType } from './body';
 import type { HttpContext, ResourceContext } from './context';
-import { objectJson, objectValue, sendText, sendValue, successStatus } from './respond';
+import { objectBytes, objectJson, objectValue, sendText, sendValue, sharedObjectValue, successStatus } from './respond';
 import { serveWatch } from './watch';
 
 const PODS = kindFor('v1', 'Pod')!;
@@ -22,6 +22,9 @@ const SCALE_TYPE = 'k8ts.apps.v1.Scale';
 const SCALABLE = new Set(['deployments', 'replicasets']);
 /** Kubernetes' bound on the operations of one JSON patch. */
 const MAX_JSON_PATCH_OPERATIONS = 10000;
+
+const COMMA = Buffer.from(',');
+const CLOSE_LIST = Buffer.from(']}');
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
@@ -112,7 +115,7 @@ function sendObject(ctx: ResourceContext, code: number, obj: ApiObject, warnings
     sendText(ctx.res, code, 'table', JSON.stringify(table), headers);
     return;
   }
-  sendText(ctx.res, code, ctx.format, objectJson(ctx.kind, obj), headers);
+  sendText(ctx.res, code, ctx.format, objectBytes(ctx.kind, obj), headers);
 }
 
 export function includeObject(ctx: HttpContext): 'None' | 'Metadata' | 'Object' {
@@ -174,16 +177,21 @@ async function list(ctx: ResourceContext): Promise<void> {
   if (ctx.format === 'table') {
     const table = toTable(
       kind,
-      res.items.map((i) => JSON.parse(objectJson(kind, i.obj)) as Record<string, unknown>),
+      res.items.map((i) => sharedObjectValue(kind, i.obj)),
       { now: Date.now(), includeObject: includeObject(ctx), listMeta },
     );
     sendText(ctx.res, 200, 'table', JSON.stringify(table));
     return;
   }
-  // Assembled from each object's cached JSON text: a 10,000-item list encodes nothing twice.
-  const head = `{"kind":${JSON.stringify(`${kind.kind}List`)},"apiVersion":${JSON.stringify(kind.apiVersion)},"metadata":${JSON.stringify(listMeta)},"items":[`;
-  const body = `${head}${res.items.map((i) => objectJson(kind, i.obj)).join(',')}]}`;
-  sendText(ctx.res, 200, ctx.format, body);
+  // Assembled from each object's cached JSON bytes: a 10,000-item list encodes nothing twice.
+  const head = Buffer.from(`{"kind":${JSON.stringify(`${kind.kind}List`)},"apiVersion":${JSON.stringify(kind.apiVersion)},"metadata":${JSON.stringify(listMeta)},"items":[`);
+  const parts: Buffer[] = [head];
+  res.items.forEach((i, n) => {
+    if (n > 0) parts.push(COMMA);
+    parts.push(objectBytes(kind, i.obj));
+  });
+  parts.push(CLOSE_LIST);
+  sendText(ctx.res, 200, ctx.format, Buffer.concat(parts));
 }
 
 /** Reads and decodes a body holding an object of the request's kind. */

@@ -56,16 +56,39 @@ export function negotiate(accept: string | undefined, tableAllowed: boolean): Fo
   );
 }
 
-/** The Kubernetes JSON text of a cached object (never mutated), encoded once. */
-const jsonText = new WeakMap<object, string>();
+/**
+ * The Kubernetes JSON bytes of a cached object (never mutated), encoded once and shared by
+ * every response that sends it: a 10,000-item List or a watch event to 1,000 watchers encodes
+ * each object once, as the gRPC door shares its protobuf bytes.
+ */
+const jsonBytes = new WeakMap<object, Buffer>();
+
+export function objectBytes(kind: KindInfo, obj: ApiObject): Buffer {
+  let bytes = jsonBytes.get(obj);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(objectValue(kind, obj)));
+    jsonBytes.set(obj, bytes);
+  }
+  return bytes;
+}
 
 export function objectJson(kind: KindInfo, obj: ApiObject): string {
-  let text = jsonText.get(obj);
-  if (text === undefined) {
-    text = JSON.stringify(objectValue(kind, obj));
-    jsonText.set(obj, text);
+  return objectBytes(kind, obj).toString('utf8');
+}
+
+/**
+ * The parsed JSON value of a cached object, for Tables (printer columns read the JSON form);
+ * kept only for objects a Table was asked for. Callers must not change it.
+ */
+const jsonValues = new WeakMap<object, Record<string, unknown>>();
+
+export function sharedObjectValue(kind: KindInfo, obj: ApiObject): Record<string, unknown> {
+  let value = jsonValues.get(obj);
+  if (value === undefined) {
+    value = JSON.parse(objectBytes(kind, obj).toString('utf8')) as Record<string, unknown>;
+    jsonValues.set(obj, value);
   }
-  return text;
+  return value;
 }
 
 /** An object's Kubernetes JSON value, apiVersion and kind first. */
@@ -83,8 +106,8 @@ function toYaml(value: unknown): string {
 }
 
 /** Writes a JSON body (already encoded) or its YAML form. */
-export function sendText(res: Response, code: number, format: Format, jsonBody: string, headers: Record<string, string> = {}): void {
-  const body = format === 'yaml' ? toYaml(JSON.parse(jsonBody)) : jsonBody;
+export function sendText(res: Response, code: number, format: Format, jsonBody: string | Buffer, headers: Record<string, string> = {}): void {
+  const body = format === 'yaml' ? toYaml(JSON.parse(jsonBody.toString())) : jsonBody;
   const type = format === 'yaml' ? 'application/yaml' : format === 'table' ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json';
   (res as http.ServerResponse).writeHead(code, { 'content-type': type, 'cache-control': 'no-cache, private', ...headers });
   (res as http.ServerResponse).end(body);

@@ -9,7 +9,9 @@ import { toTable } from '@k8ts/machinery';
 import { ApiError, badRequest } from '../errors';
 import type { WatchOut, WatchSink } from '../cache/watchcache';
 import type { ResourceContext } from './context';
-import { objectJson, statusJson } from './respond';
+import { type KindInfo } from '@k8ts/api';
+import type { ApiObject } from '../strategies/types';
+import { objectBytes, sharedObjectValue, statusJson } from './respond';
 import { includeObject, intParam } from './resources';
 
 const TYPES: Record<number, string> = {
@@ -17,6 +19,23 @@ const TYPES: Record<number, string> = {
   [metav1.WatchEventType.WATCH_EVENT_TYPE_MODIFIED]: 'MODIFIED',
   [metav1.WatchEventType.WATCH_EVENT_TYPE_DELETED]: 'DELETED',
 };
+
+/** One event's line, built once per object version and type and shared by every watcher. */
+const eventLines = new WeakMap<object, Map<string, Buffer>>();
+
+function eventLine(kind: KindInfo, type: string, obj: ApiObject): Buffer {
+  let byType = eventLines.get(obj);
+  if (!byType) {
+    byType = new Map();
+    eventLines.set(obj, byType);
+  }
+  let line = byType.get(type);
+  if (!line) {
+    line = Buffer.concat([Buffer.from(`{"type":"${type}","object":`), objectBytes(kind, obj), Buffer.from('}\n')]);
+    byType.set(type, line);
+  }
+  return line;
+}
 
 /** Kubernetes ends a watch without timeoutSeconds after a random 30 to 60 minutes. */
 const MIN_REQUEST_TIMEOUT_S = 1800;
@@ -42,10 +61,10 @@ export async function serveWatch(ctx: ResourceContext): Promise<void> {
   const maxPending = deps.maxPendingWatchEvents ?? 100_000;
 
   const line = (type: string, objectText: string) => `{"type":"${type}","object":${objectText}}\n`;
-  const encode = (ev: WatchOut): string => {
+  const encode = (ev: WatchOut): string | Buffer => {
     const type = TYPES[ev.type] ?? 'MODIFIED';
-    if (!table) return line(type, objectJson(kind, ev.object));
-    const obj = JSON.parse(objectJson(kind, ev.object)) as Record<string, unknown>;
+    if (!table) return eventLine(kind, type, ev.object);
+    const obj = sharedObjectValue(kind, ev.object);
     return line(type, JSON.stringify(toTable(kind, [obj], { now: Date.now(), includeObject: include })));
   };
 
@@ -55,11 +74,11 @@ export async function serveWatch(ctx: ResourceContext): Promise<void> {
   });
   res.flushHeaders?.();
 
-  const pending: string[] = [];
+  const pending: (string | Buffer)[] = [];
   let blocked = false;
   let closed = false;
   let lastRv = 0;
-  const write = (text: string): boolean => {
+  const write = (text: string | Buffer): boolean => {
     if (closed) return false;
     if (blocked) {
       if (pending.length >= maxPending) return false;
