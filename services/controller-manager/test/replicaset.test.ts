@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { appsv1, corev1 } from '@k8ts/api';
 import { ApiError } from '@k8ts/client';
-import { ReplicaSetController, podFromTemplate, slowStartBatch } from '../src/controllers/replicaset';
+import { ReplicaSetController, podFromTemplate } from '../src/controllers/replicaset';
 import { podsToDelete } from '../src/controllers/replicaset/ranking';
+import { slowStartBatch } from '../src/util/slowstart';
 import { all, drain, harness, pod, replicaSet } from './helpers';
 
 const KEY = 'default/web';

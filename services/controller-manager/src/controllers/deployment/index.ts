@@ -28,7 +28,7 @@ import {
 } from '@k8ts/client';
 import { BaseController, type ControllerContext } from '../../controller';
 import { semanticEqual } from '../../util/canonical';
-import { claimObjects, controllerOf, controllerRef, withControllerRef, withoutOwner } from '../../util/controllerref';
+import { type ControllerKind, ControllerRefManager, controllerOf, controllerRef, freshController, recheckDeletionTimestamp } from '../../util/controllerref';
 import { labelsOf } from '../../util/pods';
 import { parseTime } from '../../util/time';
 import {
@@ -83,6 +83,7 @@ type ReplicaSet = appsv1.ReplicaSet;
 type Pod = corev1.Pod;
 
 const APPS_V1 = 'apps/v1';
+const CONTROLLER_KIND: ControllerKind = { apiVersion: APPS_V1, kind: 'Deployment' };
 
 /** The state of one reconcile: the Deployment as last written, and its ReplicaSets. */
 interface Work {
@@ -129,7 +130,7 @@ export class DeploymentController extends BaseController {
   // ---- event handlers --------------------------------------------------------------------
 
   private resolve(namespace: string, ref: { kind?: string; name?: string; uid?: string } | undefined): Deployment | undefined {
-    if (ref?.kind !== 'Deployment') return undefined;
+    if (ref?.kind !== CONTROLLER_KIND.kind) return undefined;
     const d = this.deployments.lister.get(ref.name ?? '', namespace);
     return d && d.metadata?.uid === ref.uid ? d : undefined;
   }
@@ -185,7 +186,7 @@ export class DeploymentController extends BaseController {
   }
 
   private ref(d: Deployment): Deployment {
-    return { ...d, apiVersion: APPS_V1, kind: 'Deployment' };
+    return { ...d, ...CONTROLLER_KIND };
   }
 
   // ---- reconcile -------------------------------------------------------------------------
@@ -228,30 +229,20 @@ export class DeploymentController extends BaseController {
     else await this.rolloutRecreate(w, this.podMap(w, selector));
   }
 
-  /** Adopts matching orphan ReplicaSets, releases owned ones that stopped matching. */
-  private claimReplicaSets(d: Deployment, selector: LabelSelector): Promise<ReplicaSet[]> {
+  /** Adopts matching orphan ReplicaSets, releases owned ones that stopped matching (util/controllerref.ts). */
+  private async claimReplicaSets(d: Deployment, selector: LabelSelector): Promise<ReplicaSet[]> {
     const cs = this.ctx.clientset;
-    const uid = d.metadata?.uid ?? '';
-    const all = this.replicaSets.lister.list({ namespace: d.metadata?.namespace ?? '' });
-    return claimObjects<ReplicaSet>(all, {
-      owner: d,
-      matches: (rs) => selector.matches(labelsOf(rs)),
-      canAdopt: async () => {
-        const fresh = await cs.deployments.get(d.metadata?.name ?? '', { namespace: d.metadata?.namespace });
-        if (fresh.metadata?.uid !== uid) throw new Error(`original Deployment ${keyOf(d)} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-        if (fresh.metadata?.deletionTimestamp) throw new Error(`${keyOf(d)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-      },
-      adopt: async (rs) => {
-        const copy = deepCopy(rs);
-        copy.metadata = { ...copy.metadata, ownerReferences: withControllerRef(rs, controllerRef(d, APPS_V1, 'Deployment')) };
-        return cs.replicaSets.update(copy);
-      },
-      release: async (rs) => {
-        const copy = deepCopy(rs);
-        copy.metadata = { ...copy.metadata, ownerReferences: withoutOwner(rs, uid) };
-        return cs.replicaSets.update(copy);
-      },
-    }).then((rss) => rss.map((rs) => deepCopy(rs)));
+    const manager = new ControllerRefManager<ReplicaSet>({
+      controller: d,
+      controllerKind: CONTROLLER_KIND,
+      selector,
+      objectKind: 'ReplicaSet',
+      objects: cs.replicaSets,
+      canAdopt: recheckDeletionTimestamp(freshController(cs.deployments, d, CONTROLLER_KIND)),
+    });
+    const claimed = await manager.claim(this.replicaSets.lister.list({ namespace: d.metadata?.namespace ?? '' }));
+    // Copies: the reconcile replaces its ReplicaSets as it writes them; the cache's are frozen.
+    return claimed.map((rs) => deepCopy(rs));
   }
 
   /** The Deployment's pods by the uid of the ReplicaSet controlling them. */
@@ -392,7 +383,7 @@ export class DeploymentController extends BaseController {
       metadata: {
         name: `${d.metadata?.name}-${hash}`,
         namespace: d.metadata?.namespace,
-        ownerReferences: [controllerRef(d, APPS_V1, 'Deployment')],
+        ownerReferences: [controllerRef(d, CONTROLLER_KIND)],
         labels: { ...template.metadata.labels },
       },
       spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },

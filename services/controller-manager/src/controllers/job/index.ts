@@ -29,12 +29,12 @@ import type { batchv1, corev1 } from '@k8ts/api';
 import { type EventRecorder, type EventType, type Informer, type LabelSelector, type WorkQueue, deepCopy, isConflict, isNotFound, isTimeout, keyOf, labelSelectorAsSelector, splitKey } from '@k8ts/client';
 import { BaseController, type ControllerContext } from '../../controller';
 import { semanticEqual } from '../../util/canonical';
-import { claimObjects, controllerOf, controllerRef, withControllerRef, withoutOwner } from '../../util/controllerref';
+import { type ControllerKind, ControllerRefManager, controllerOf, controllerRef, freshController, recheckDeletionTimestamp } from '../../util/controllerref';
 import { ControllerExpectations } from '../../util/expectations';
 import { isPodReady, labelsOf } from '../../util/pods';
+import { SLOW_START_INITIAL_BATCH, slowStartBatch } from '../../util/slowstart';
 import { now, parseTime } from '../../util/time';
 import { podsToDelete } from '../replicaset/ranking';
-import { slowStartBatch } from '../replicaset';
 
 export const NAME = 'job';
 /** The finalizer that keeps a job's finished pods until they are counted in its status. */
@@ -63,6 +63,7 @@ type Pod = corev1.Pod;
 
 const JOB_API_VERSION = 'batch/v1';
 const JOB_KIND = 'Job';
+const CONTROLLER_KIND: ControllerKind = { apiVersion: JOB_API_VERSION, kind: JOB_KIND };
 
 function errorMessage(err: unknown): string {
   return String((err as Error)?.message ?? err);
@@ -122,7 +123,7 @@ export function podFromJobTemplate(job: Job): Pod {
       labels: { ...meta.labels },
       annotations: { ...meta.annotations },
       finalizers,
-      ownerReferences: [controllerRef(job, JOB_API_VERSION, JOB_KIND)],
+      ownerReferences: [controllerRef(job, CONTROLLER_KIND)],
     },
     spec: t.spec,
   };
@@ -575,7 +576,7 @@ export class JobController extends BaseController {
     const template = podFromJobTemplate(job);
     const created: Pod[] = [];
     this.expectations.expectCreations(key, count);
-    const { errors, attempted } = await slowStartBatch(count, 1, async () => {
+    const { errors, attempted } = await slowStartBatch(count, SLOW_START_INITIAL_BATCH, async () => {
       const pod = await cs.pods.create(deepCopy(template));
       created.push(pod);
       this.recorder.event(this.ref(job), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
@@ -671,37 +672,25 @@ export class JobController extends BaseController {
     return this.ctx.clientset.jobs.updateStatus(target);
   }
 
-  /** Adopts matching orphans (adding the tracking finalizer) and releases owned pods that stopped matching. */
+  /**
+   * Adopts matching orphans and releases owned pods that stopped matching (util/controllerref.ts);
+   * the tracking finalizer is added on adoption and removed on release, as Kubernetes' Job
+   * controller passes it to its PodControllerRefManager.
+   */
   private claimPods(job: Job, selector: LabelSelector, pods: Pod[]): Promise<Pod[]> {
     const cs = this.ctx.clientset;
-    const uid = job.metadata?.uid ?? '';
     // A finished Job adopts and releases nothing: its own pods only need counting.
-    if (finishedCondition(job)) return Promise.resolve(pods.filter((p) => controllerOf(p)?.uid === uid));
-    return claimObjects<Pod>(pods, {
-      owner: job,
-      matches: (p) => selector.matches(labelsOf(p)),
-      canAdopt: async () => {
-        const fresh = await cs.jobs.get(job.metadata?.name ?? '', { namespace: job.metadata?.namespace });
-        if (fresh.metadata?.uid !== uid) throw new Error(`original Job ${keyOf(job)} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-        if (fresh.metadata?.deletionTimestamp) throw new Error(`${keyOf(job)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-      },
-      adopt: async (pod) => {
-        const copy = deepCopy(pod);
-        const finalizers = [...(pod.metadata?.finalizers ?? [])];
-        if (!finalizers.includes(JOB_TRACKING_FINALIZER)) finalizers.push(JOB_TRACKING_FINALIZER);
-        copy.metadata = { ...copy.metadata, finalizers, ownerReferences: withControllerRef(pod, controllerRef(job, JOB_API_VERSION, JOB_KIND)) };
-        return cs.pods.update(copy);
-      },
-      release: async (pod) => {
-        const copy = deepCopy(pod);
-        copy.metadata = {
-          ...copy.metadata,
-          finalizers: (pod.metadata?.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER),
-          ownerReferences: withoutOwner(pod, uid),
-        };
-        return cs.pods.update(copy);
-      },
+    if (finishedCondition(job)) return Promise.resolve(pods.filter((p) => controllerOf(p)?.uid === job.metadata?.uid));
+    const manager = new ControllerRefManager<Pod>({
+      controller: job,
+      controllerKind: CONTROLLER_KIND,
+      selector,
+      objectKind: 'Pod',
+      objects: cs.pods,
+      canAdopt: recheckDeletionTimestamp(freshController(cs.jobs, job, CONTROLLER_KIND)),
+      finalizers: [JOB_TRACKING_FINALIZER],
     });
+    return manager.claim(pods);
   }
 
   /**

@@ -1,8 +1,9 @@
-// The ReplicaSet controller: holds spec.replicas pods matching the selector. It adopts
-// matching orphans and releases pods that stop matching; creates missing pods in batches
-// that grow 1, 2, 4, ... (slow start: a failing create stops the burst early); deletes
-// surplus pods least valuable first (see ranking.ts); and reports replicas, readyReplicas,
-// availableReplicas (ready for minReadySeconds) and observedGeneration in status.
+// The ReplicaSet controller: holds spec.replicas pods matching the selector. It claims them
+// (util/controllerref.ts: adopts matching orphans, releases pods that stop matching); creates
+// missing pods in batches that grow 1, 2, 4, ... (util/slowstart.ts: a failing create stops
+// the burst early); deletes surplus pods least valuable first (see ranking.ts); and reports
+// replicas, readyReplicas, availableReplicas (ready for minReadySeconds) and
+// observedGeneration in status.
 // Expectations keep it from acting twice on the same need while its informer catches up.
 import type { appsv1, corev1 } from '@k8ts/api';
 import {
@@ -21,9 +22,10 @@ import {
 } from '@k8ts/client';
 import { BaseController, type ControllerContext } from '../../controller';
 import { semanticEqual } from '../../util/canonical';
-import { claimObjects, controllerOf, controllerRef, withControllerRef, withoutOwner } from '../../util/controllerref';
+import { type ControllerKind, ControllerRefManager, controllerOf, controllerRef, freshController, recheckDeletionTimestamp } from '../../util/controllerref';
 import { ControllerExpectations } from '../../util/expectations';
 import { isPodActive, isPodAvailable, isPodReady, labelsOf } from '../../util/pods';
+import { SLOW_START_INITIAL_BATCH, slowStartBatch } from '../../util/slowstart';
 import { now, parseTime } from '../../util/time';
 import { podsToDelete } from './ranking';
 
@@ -31,8 +33,6 @@ export const NAME = 'replicaset';
 
 /** Kubernetes' burstReplicas: the most pods created or deleted in one reconcile. */
 export const BURST_REPLICAS = 500;
-/** The first batch of a slow-start burst. */
-export const SLOW_START_INITIAL_BATCH = 1;
 
 export interface ReplicaSetOptions {
   /** Workers (--concurrent-replicaset-syncs). Default 5. */
@@ -44,9 +44,10 @@ export interface ReplicaSetOptions {
 type ReplicaSet = appsv1.ReplicaSet;
 type Pod = corev1.Pod;
 
-/** Kind of a ReplicaSet as object references name it. */
+/** A ReplicaSet's kind as object references name it. */
 const RS_API_VERSION = 'apps/v1';
 const RS_KIND = 'ReplicaSet';
+const CONTROLLER_KIND: ControllerKind = { apiVersion: RS_API_VERSION, kind: RS_KIND };
 
 /** The pod a ReplicaSet creates from its template. */
 export function podFromTemplate(rs: ReplicaSet): Pod {
@@ -61,39 +62,10 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
       labels: { ...meta.labels },
       annotations: { ...meta.annotations },
       finalizers: [...(meta.finalizers ?? [])],
-      ownerReferences: [controllerRef(rs, RS_API_VERSION, RS_KIND)],
+      ownerReferences: [controllerRef(rs, CONTROLLER_KIND)],
     },
     spec: t.spec,
   };
-}
-
-/**
- * Runs `fn` `count` times in batches of 1, 2, 4, ... (from `initial`), stopping after the
- * first batch with a failure. Returns how many calls succeeded, and per call made whether it
- * failed and how.
- */
-export async function slowStartBatch(
-  count: number,
-  initial: number,
-  fn: () => Promise<void>,
-): Promise<{ successes: number; errors: unknown[]; attempted: number }> {
-  let remaining = count;
-  let batch = Math.min(remaining, initial);
-  let successes = 0;
-  let attempted = 0;
-  const errors: unknown[] = [];
-  while (batch > 0) {
-    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
-    attempted += batch;
-    for (const r of results) {
-      if (r.status === 'fulfilled') successes++;
-      else errors.push(r.reason);
-    }
-    if (errors.length > 0) break;
-    remaining -= batch;
-    batch = Math.min(2 * batch, remaining);
-  }
-  return { successes, errors, attempted };
 }
 
 function errorMessage(err: unknown): string {
@@ -267,29 +239,18 @@ export class ReplicaSetController extends BaseController {
     return { ...rs, apiVersion: RS_API_VERSION, kind: RS_KIND };
   }
 
-  /** Adopts matching orphans and releases owned pods that no longer match. */
+  /** Adopts matching orphans and releases owned pods that no longer match (util/controllerref.ts). */
   private claimPods(rs: ReplicaSet, selector: LabelSelector, pods: Pod[]): Promise<Pod[]> {
     const cs = this.ctx.clientset;
-    const uid = rs.metadata?.uid ?? '';
-    return claimObjects<Pod>(pods, {
-      owner: rs,
-      matches: (p) => selector.matches(labelsOf(p)),
-      canAdopt: async () => {
-        const fresh = await cs.replicaSets.get(rs.metadata?.name ?? '', { namespace: rs.metadata?.namespace });
-        if (fresh.metadata?.uid !== uid) throw new Error(`original ReplicaSet ${keyOf(rs)} is gone: got uid ${fresh.metadata?.uid}, wanted ${uid}`);
-        if (fresh.metadata?.deletionTimestamp) throw new Error(`${keyOf(rs)} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-      },
-      adopt: async (pod) => {
-        const copy = deepCopy(pod);
-        copy.metadata = { ...copy.metadata, ownerReferences: withControllerRef(pod, controllerRef(rs, RS_API_VERSION, RS_KIND)) };
-        return cs.pods.update(copy);
-      },
-      release: async (pod) => {
-        const copy = deepCopy(pod);
-        copy.metadata = { ...copy.metadata, ownerReferences: withoutOwner(pod, uid) };
-        return cs.pods.update(copy);
-      },
+    const manager = new ControllerRefManager<Pod>({
+      controller: rs,
+      controllerKind: CONTROLLER_KIND,
+      selector,
+      objectKind: 'Pod',
+      objects: cs.pods,
+      canAdopt: recheckDeletionTimestamp(freshController(cs.replicaSets, rs, CONTROLLER_KIND)),
     });
+    return manager.claim(pods);
   }
 
   /** Creates or deletes pods toward spec.replicas; returns the failure, if any. */
