@@ -24,10 +24,30 @@
 //                         of --service-cidr, the apiserver's --service-cluster-ip-range)
 //   admin.crt, admin.key  the administrator's client certificate (1 year): CN kubernetes-admin,
 //                         O system:masters, as kubeadm's admin.conf
+//   apiserver-kubelet-client.crt/.key
+//                         the apiserver's client certificate to kubelets (1 year): CN
+//                         kube-apiserver-kubelet-client, as kubeadm's (bound to
+//                         system:kubelet-api-admin by the apiserver's default policy)
+//   store.crt, store.key  the store's serving certificate (1 year), SANs: the Service
+//                         store.<ns>[.svc[.cluster.local]], localhost and 127.0.0.1 (etcdctl
+//                         through a port-forward); the store requires client certificates
+//   apiserver-etcd-client.crt/.key
+//                         the apiserver's client certificate to the store: CN
+//                         kube-apiserver-etcd-client, as kubeadm's
+//   store-admin.crt/.key  an administrator's client certificate to the store, for etcdctl:
+//                         CN k8ts-store-admin, O system:masters (the only other identity the
+//                         store lets in)
+//   nats-store.nk, nats-apiserver.nk
+//                         the NKey seeds the store and the apiserver authenticate to NATS with
+//   nats-auth.conf        nats-server's authorization block (included by its nats.conf): the
+//                         two users' public keys and subjects (the store writes its stream,
+//                         the apiserver reads it); no anonymous clients
 //   kubeconfig            for kubectl: server --kubeconfig-server (a port-forward of the
 //                         Service's https port), the CA and the admin certificate inline
 //   kustomization.yaml    secretGenerator: apiserver-credentials, scheduler-token,
-//                         controller-manager-token, proxy-token, node-tokens
+//                         controller-manager-token, proxy-token, node-tokens, cluster-ca (ca.crt
+//                         only: kubelets and proxies verify client certificates and the
+//                         apiserver's HTTPS API with it), store-credentials, nats-auth
 //
 // What exists is kept: a second run only adds what is missing (the tokens of new nodes, say),
 // re-issues node tokens that the current key does not verify, and re-issues certificates that
@@ -119,6 +139,13 @@ function parseArgs(argv) {
     }
   }
   return opts;
+}
+
+/** The kit's NATS helpers (packages/kit/dist/natsauth.js): NKeys and the authorization block. */
+function loadNatsAuth() {
+  const dist = path.join(root, 'packages', 'kit', 'dist', 'natsauth.js');
+  if (!fs.existsSync(dist)) fail(`${path.relative(process.cwd(), dist) || dist} is missing: run \`make build\` first (this script uses the kit's NATS key helpers)`);
+  return require(dist);
 }
 
 function loadAuth() {
@@ -213,6 +240,7 @@ function main() {
 
   const pki = ensureCertificates(out, opts, made);
   writeSecret(path.join(out, 'kubeconfig'), kubeconfig(opts.kubeconfigServer, pki));
+  ensureNatsUsers(out, opts, made);
 
   writeSecret(path.join(out, 'kustomization.yaml'), kustomization(opts.namespace, nodes));
   fs.chmodSync(path.join(out, 'kustomization.yaml'), 0o644);
@@ -271,6 +299,12 @@ function apiserverSans(namespace, serviceCidr) {
   const svc = ['apiserver', `apiserver.${namespace}`, `apiserver.${namespace}.svc`, `apiserver.${namespace}.svc.cluster.local`];
   const kubernetes = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
   return [...['localhost', ...svc, ...kubernetes].map((d) => `DNS:${d}`), 'IP Address:127.0.0.1', `IP Address:${firstServiceIP(serviceCidr)}`];
+}
+
+/** The store's serving certificate's SANs: its Service (the apiserver dials store:2379) and loopback (a port-forward). */
+function storeSans(namespace) {
+  const svc = ['store', `store.${namespace}`, `store.${namespace}.svc`, `store.${namespace}.svc.cluster.local`];
+  return [...['localhost', ...svc].map((d) => `DNS:${d}`), 'IP Address:127.0.0.1'];
 }
 
 /** An openssl configuration: the request's (empty) name section and one extension section. */
@@ -350,7 +384,9 @@ function reissueReason(certPem, keyPem, ca, subject, sans) {
 }
 
 /**
- * The CA, the apiserver's serving certificate and the admin's client certificate in `out`:
+ * The CA, the apiserver's serving certificate, the admin's client certificate, the
+ * apiserver's client certificate to kubelets, and the store's serving certificate with its
+ * two client certificates (the apiserver's, an administrator's) in `out`:
  * kept when right, made when missing or wrong (or all anew with --rotate).
  */
 function ensureCertificates(out, opts, made) {
@@ -370,6 +406,10 @@ function ensureCertificates(out, opts, made) {
   const leaves = [
     { name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'serverAuth', sans: apiserverSans(opts.namespace, opts.serviceCidr) },
     { name: 'admin', subject: '/O=system:masters/CN=kubernetes-admin', usage: 'clientAuth', sans: [] },
+    { name: 'apiserver-kubelet-client', subject: '/CN=kube-apiserver-kubelet-client', usage: 'clientAuth', sans: [] },
+    { name: 'store', subject: '/CN=k8ts-store', usage: 'serverAuth', sans: storeSans(opts.namespace) },
+    { name: 'apiserver-etcd-client', subject: '/CN=kube-apiserver-etcd-client', usage: 'clientAuth', sans: [] },
+    { name: 'store-admin', subject: '/O=system:masters/CN=k8ts-store-admin', usage: 'clientAuth', sans: [] },
   ];
   const result = { ca };
   for (const leaf of leaves) {
@@ -382,6 +422,43 @@ function ensureCertificates(out, opts, made) {
     result[leaf.name] = p;
   }
   return result;
+}
+
+// ---- NATS users (NKeys) ----------------------------------------------------------------
+
+/** The store's stream (the store's and the apiserver's --stream / --nats-stream default). */
+const STORE_STREAM = 'K8TS';
+
+/**
+ * The NKey seeds of the store and the apiserver (kept, or made; anew with --rotate) and
+ * nats-auth.conf, the authorization block nats-server includes: written on every run from the
+ * seeds' public keys.
+ */
+function ensureNatsUsers(out, opts, made) {
+  const nats = loadNatsAuth();
+  const publicKey = {};
+  for (const user of ['store', 'apiserver']) {
+    const file = path.join(out, `nats-${user}.nk`);
+    const old = opts.rotate ? undefined : read(file);
+    let key;
+    try {
+      key = old ? nats.natsPublicKey(old) : undefined;
+    } catch (e) {
+      fail(`${file}: ${e.message}; remove it (or run with --rotate) to make a new NATS key`);
+    }
+    if (!key) {
+      const k = nats.generateNatsUserKey();
+      writeSecret(file, k.seed);
+      made.push(`nats-${user}.nk`);
+      key = k.publicKey;
+    }
+    publicKey[user] = key;
+  }
+  const conf = nats.natsAuthorizationConf([
+    { name: 'the store: writes and manages its stream and metadata bucket', publicKey: publicKey.store, permissions: nats.storeNatsPermissions({ stream: STORE_STREAM }) },
+    { name: 'the apiserver: reads the stream and the bucket', publicKey: publicKey.apiserver, permissions: nats.apiserverNatsPermissions({ stream: STORE_STREAM }) },
+  ]);
+  writeSecret(path.join(out, 'nats-auth.conf'), `# Written by scripts/gen-secrets.sh: NATS's users (included by nats.conf). Public keys only.\n${conf}`);
 }
 
 /** A kubeconfig with everything inline: cluster k8ts, user k8ts-admin, context k8ts (as `k8ts up` writes). */
@@ -425,8 +502,10 @@ function kustomization(namespace, nodes) {
     '  - pairs:',
     '      app.kubernetes.io/part-of: k8ts',
     'secretGenerator:',
-    '  # the apiserver: --service-account-key-file, --token-auth-file, and for HTTPS',
-    '  # --client-ca-file, --http-tls-cert, --http-tls-key (the CA key stays here)',
+    '  # the apiserver: --service-account-key-file, --token-auth-file, for HTTPS --client-ca-file,',
+    '  # --http-tls-cert, --http-tls-key, to kubelets --kubelet-client-certificate,',
+    '  # --kubelet-client-key, to the store --etcd-cafile, --etcd-certfile, --etcd-keyfile,',
+    '  # and to NATS --nats-nkey (the CA key stays here)',
     '  - name: apiserver-credentials',
     '    files:',
     '      - sa.key',
@@ -434,6 +513,26 @@ function kustomization(namespace, nodes) {
     '      - ca.crt',
     '      - apiserver.crt',
     '      - apiserver.key',
+    '      - apiserver-kubelet-client.crt',
+    '      - apiserver-kubelet-client.key',
+    '      - apiserver-etcd-client.crt',
+    '      - apiserver-etcd-client.key',
+    '      - nats-apiserver.nk',
+    '  # the store: --tls-cert, --tls-key, --tls-client-ca (mutual TLS), --nats-nkey',
+    '  - name: store-credentials',
+    '    files:',
+    '      - ca.crt',
+    '      - store.crt',
+    '      - store.key',
+    '      - nats-store.nk',
+    '  # NATS: the authorization block its nats.conf includes (public keys only)',
+    '  - name: nats-auth',
+    '    files:',
+    '      - auth.conf=nats-auth.conf',
+    '  # kubelets and proxies: --client-ca-file and --apiserver-https-ca (the certificate only)',
+    '  - name: cluster-ca',
+    '    files:',
+    '      - ca.crt',
     '  # each component: --token-file',
     '  - name: scheduler-token',
     '    files:',

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Transpiles every workspace's src/**/*.ts to dist/**/*.js (CommonJS) with swc.
+// It then checks that every file a workspace's package.json "exports" map names (e.g.
+// @k8ts/client/fake -> dist/fake.js) was built.
 // Type checking is separate (`npm run typecheck`), so a build stays fast.
 'use strict';
 const fs = require('fs');
@@ -31,7 +33,22 @@ function* tsFiles(dir) {
   }
 }
 
+/**
+ * The files a workspace's package.json "exports" map points at (e.g. @k8ts/client's "." and
+ * "./fake"), which must exist after the build for require('@k8ts/client/fake') to resolve.
+ */
+function missingExports(ws) {
+  const exportsMap = require(path.join(ws, 'package.json')).exports ?? {};
+  const missing = [];
+  for (const [subpath, target] of Object.entries(exportsMap)) {
+    if (typeof target !== 'string') missing.push(`${subpath}: only string targets are supported, got ${JSON.stringify(target)}`);
+    else if (!fs.existsSync(path.join(ws, target))) missing.push(`${subpath}: ${target} was not built (no src/ module for it)`);
+  }
+  return missing.map((m) => `${path.relative(root, ws)}/package.json exports ${m}`);
+}
+
 let count = 0;
+const problems = [];
 for (const ws of workspaces()) {
   const src = path.join(ws, 'src');
   const out = path.join(ws, 'dist');
@@ -52,5 +69,10 @@ for (const ws of workspaces()) {
     if (code.startsWith('#!')) fs.chmodSync(dest, 0o755);
     count++;
   }
+  problems.push(...missingExports(ws));
 }
 console.log(`build: transpiled ${count} files`);
+if (problems.length > 0) {
+  console.error(`build: ${problems.join('\n')}`);
+  process.exit(1);
+}

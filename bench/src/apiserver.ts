@@ -83,7 +83,7 @@ function pct(sorted: number[], p: number): number {
 async function startK8tsStore(dir: string): Promise<Backend> {
   const nats = await startNats({ dir: path.join(dir, 'nats') });
   const port = await freePort();
-  const proc = await spawnService({ cmd: process.execPath, args: [STORE, '--listen', `127.0.0.1:${port}`, '--nats-url', nats.url], readyPattern: /"msg":"ready"/, timeoutMs: 60000 });
+  const proc = await spawnService({ cmd: process.execPath, args: [STORE, '--listen', `127.0.0.1:${port}`, '--nats-url', nats.url, '--insecure-plaintext'], readyPattern: /"msg":"ready"/, timeoutMs: 60000 });
   return {
     name: 'k8ts store',
     endpoint: `127.0.0.1:${port}`,

@@ -317,7 +317,7 @@ function pidsWith(needle: string): number[] {
 async function startStore(nats: NatsServer): Promise<{ endpoint: string; proc: ServiceProcess }> {
   const proc = await spawnService({
     cmd: process.execPath,
-    args: [STORE, '--listen', '127.0.0.1:0', '--nats-url', nats.url, '--replicas', '1', '--compaction-window', '0', '--name', 'bench-store'],
+    args: [STORE, '--listen', '127.0.0.1:0', '--nats-url', nats.url, '--replicas', '1', '--compaction-window', '0', '--name', 'bench-store', '--insecure-plaintext'],
     readyPattern: /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"store started"/,
     timeoutMs: 60_000,
   });

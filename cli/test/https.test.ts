@@ -71,7 +71,14 @@ describe('the kubernetes Service IP and the serving certificate SANs', () => {
 describe('cluster certificates', () => {
   test('first start: a CA, a serving certificate with the SANs, and the kubeadm-like admin certificate', async () => {
     const r = await ensureCertificates(dir, DEFAULT_SANS);
-    expect(r.issued).toEqual(['ca (missing)', 'apiserver (missing)', 'admin (missing)']);
+    expect(r.issued).toEqual([
+      'ca (missing)',
+      'apiserver (missing)',
+      'admin (missing)',
+      'store (missing)',
+      'apiserver-etcd-client (missing)',
+      'store-admin (missing)',
+    ]);
     const p = r.paths;
     const ca = x509(p.caCert);
     expect(ca.ca).toBe(true);
@@ -122,7 +129,7 @@ describe('cluster certificates', () => {
     const before = certificateFiles();
     const later = new Date(Date.now() + (LEAF_DAYS - 10) * 86400_000);
     const r = await ensureCertificates(dir, DEFAULT_SANS, later);
-    expect(r.issued.map((x) => x.split(' ')[0])).toEqual(['apiserver', 'admin']);
+    expect(r.issued.map((x) => x.split(' ')[0])).toEqual(['apiserver', 'admin', 'store', 'apiserver-etcd-client', 'store-admin']);
     expect(r.issued[0]).toMatch(/^apiserver \(expires \d{4}-/);
     expect(certificateFiles()['ca.crt']).toBe(before['ca.crt']);
   });
@@ -131,7 +138,14 @@ describe('cluster certificates', () => {
     const first = await ensureCertificates(dir, DEFAULT_SANS);
     fs.rmSync(first.paths.caCert);
     const r = await ensureCertificates(dir, DEFAULT_SANS);
-    expect(r.issued).toEqual(['ca (missing)', 'apiserver (not signed by the cluster CA)', 'admin (not signed by the cluster CA)']);
+    expect(r.issued).toEqual([
+      'ca (missing)',
+      'apiserver (not signed by the cluster CA)',
+      'admin (not signed by the cluster CA)',
+      'store (not signed by the cluster CA)',
+      'apiserver-etcd-client (not signed by the cluster CA)',
+      'store-admin (not signed by the cluster CA)',
+    ]);
     expect(opensslVerifies(r.paths.caCert, r.paths.adminCert, 'sslclient')).toBe(true);
     fs.rmSync(r.paths.adminKey);
     expect((await ensureCertificates(dir, DEFAULT_SANS)).issued).toEqual(['admin (missing)']);

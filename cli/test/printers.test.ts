@@ -351,4 +351,17 @@ describe('describe', () => {
     expect(q).not.toContain('Start Time');
     expect(q).not.toContain('Duration');
   });
+  test('selectors as kubectl prints them: an Exists requirement as its bare key, a Service selector as sorted pairs', () => {
+    const selector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'Exists', values: [] }, { key: 'env', operator: 'NotIn', values: ['b', 'a'] }] };
+    const selectorLine = (text: string) => text.split('\n').find((l) => l.startsWith('Selector:'))?.replace(/\s+/g, ' ');
+    const deploy = { metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector } };
+    expect(selectorLine(describeObject(kind('deployment'), deploy, {}, {}, undefined, NOW))).toBe('Selector: app=web,env notin (a,b),tier');
+    expect(selectorLine(describeObject(kind('replicaset'), deploy, {}, {}, undefined, NOW))).toBe('Selector: app=web,env notin (a,b),tier');
+    const bad = { ...deploy, spec: { selector: { matchExpressions: [{ key: 'tier', operator: 'Near' }] } } };
+    expect(selectorLine(describeObject(kind('replicaset'), bad, {}, {}, undefined, NOW))).toBe('Selector: <error>');
+    expect(selectorLine(describeObject(kind('deployment'), bad, {}, {}, undefined, NOW))).toBe('Selector: Failed to get selector: "Near" is not a valid label selector operator');
+    const svc = { metadata: { name: 'web', namespace: 'default' }, spec: { selector: { tier: 'fe', app: 'web' }, ports: [] } };
+    expect(selectorLine(describeObject(kind('service'), svc, {}, {}, undefined, NOW))).toBe('Selector: app=web,tier=fe');
+    expect(selectorLine(describeObject(kind('service'), { ...svc, spec: {} }, {}, {}, undefined, NOW))).toBe('Selector: <none>');
+  });
 });

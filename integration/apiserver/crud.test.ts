@@ -4,6 +4,7 @@
 // real etcdctl sees them in the store.
 import * as grpc from '@grpc/grpc-js';
 import { KINDS, metav1 } from '@k8ts/api';
+import { objectKey, serviceIPKey, statusFromMetadata } from '@k8ts/machinery';
 import { type Apiserver, type Store, call, collect, etcdctl, eventually, expectCode, requireBuild, startApiserver, startStore } from './harness';
 import { TOKENS, authArgs, authFiles, clientFor, field, kind, methods, sample } from './fixtures';
 
@@ -22,8 +23,7 @@ function client(k: string): grpc.Client {
 }
 
 function statusOf(err: grpc.ServiceError): metav1.Status | undefined {
-  const v = err.metadata?.get('k8ts-status-bin')?.[0];
-  return v && typeof v !== 'string' ? metav1.Status.decode(v) : undefined;
+  return statusFromMetadata(err.metadata);
 }
 
 beforeAll(async () => {
@@ -99,7 +99,7 @@ describe('storage', () => {
 
   it('stores events with a lease (their TTL)', async () => {
     await call(client('Event'), 'createEvent', { event: sample(kind('Event'), 'ttl', 'crud') }, T);
-    const out = JSON.parse(await etcdctl(store, ['get', '/kubernetes.io/events/crud/ttl', '-w', 'json']));
+    const out = JSON.parse(await etcdctl(store, ['get', objectKey(kind('Event'), 'crud', 'ttl'), '-w', 'json']));
     expect(Number(out.kvs[0].lease)).not.toBe(0);
   });
 });
@@ -198,7 +198,7 @@ describe('jobs', () => {
     });
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
     expect(job.status).toMatchObject({ active: 0, succeeded: 0, failed: 0 });
-    const stored = JSON.parse(await etcdctl(store, ['get', '/kubernetes.io/jobs/crud/pi', '--print-value-only']));
+    const stored = JSON.parse(await etcdctl(store, ['get', objectKey(kind('Job'), 'crud', 'pi'), '--print-value-only']));
     expect(stored).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', spec: { selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } } } });
 
     // A work queue: parallelism only, completions stays unset.
@@ -346,7 +346,7 @@ describe('services', () => {
     const b = (await call(svcs, 'createService', { service: np }, T)).service;
     expect(b.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
     expect(b.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
-    expect(await etcdctl(store, ['get', `/kubernetes.io/ranges/serviceips/${a.spec.clusterIP}`, '--print-value-only'])).toContain('svc-a');
+    expect(await etcdctl(store, ['get', serviceIPKey(a.spec.clusterIP), '--print-value-only'])).toContain('svc-a');
 
     // A user-chosen IP that is taken, and one outside the range.
     const dup = sample(kind('Service'), 'svc-dup', 'crud');
@@ -433,7 +433,7 @@ describe('selectors and pagination', () => {
 
     const again = await call(pods, 'listPods', { namespace: 'sel', limit: 2 }, T);
     await call(pods, 'createPod', { pod: sample(kind('Pod'), 'p9', 'sel') }, T);
-    const rev = JSON.parse(await etcdctl(store, ['get', '/kubernetes.io/pods/sel/p9', '-w', 'json'])).header.revision;
+    const rev = JSON.parse(await etcdctl(store, ['get', objectKey(kind('Pod'), 'sel', 'p9'), '-w', 'json'])).header.revision;
     await etcdctl(store, ['compact', String(rev)]);
     const err = await expectCode(call(pods, 'listPods', { namespace: 'sel', limit: 2, continue: again.metadata.continue }, T), grpc.status.OUT_OF_RANGE);
     expect(err.details).toContain('continue parameter is too old');

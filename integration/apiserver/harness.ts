@@ -79,7 +79,8 @@ export async function startStore(kind = storeKind()): Promise<Store> {
   const port = await freePort();
   const proc = await spawnService({
     cmd: process.execPath,
-    args: [STORE_MAIN, '--listen', `127.0.0.1:${port}`, '--nats-url', nats.url],
+    // Plaintext: these tests are about the API, not about who may call the store.
+    args: [STORE_MAIN, '--listen', `127.0.0.1:${port}`, '--nats-url', nats.url, '--insecure-plaintext'],
     readyPattern: /"msg":"ready"/,
     timeoutMs: 60000,
   });
@@ -106,6 +107,9 @@ export interface Apiserver {
 export async function startApiserver(store: Store, args: string[] = []): Promise<Apiserver> {
   requireBuild();
   const base = ['--listen', '127.0.0.1:0', '--etcd-servers', store.endpoint, '--log-level', 'info'];
+  // The HTTPS API on a free port of its own (its default, the gRPC port + 1, may be taken when a
+  // test restarts an apiserver on a fixed gRPC port).
+  if (!args.includes('--http-listen')) base.push('--http-listen', '127.0.0.1:0');
   if (store.natsUrl && !args.includes('--no-nats')) base.push('--nats-url', store.natsUrl);
   const proc = await spawnService({
     cmd: process.execPath,

@@ -1,9 +1,12 @@
 // Pod logs through the apiserver: PodService.GetPodLogs is proxied to the kubelet of the pod's
 // node (its InternalIP and kubelet port). The kubelet here is a tiny real gRPC server started
-// by the test, implementing k8ts.kubelet.v1.KubeletService.
+// by the test, implementing k8ts.kubelet.v1.KubeletService over TLS with a certificate of a
+// test CA (the apiserver's --kubelet-ca) and requiring the apiserver's client certificate
+// (--kubelet-client-certificate), whose CN it records.
 import * as grpc from '@grpc/grpc-js';
 import { kubeletv1 } from '@k8ts/api';
-import { type Apiserver, type Store, call, collect, eventually, expectCode, requireBuild, startApiserver, startStore } from './harness';
+import { createCA, issueCertificate } from '@k8ts/kit';
+import { type Apiserver, type Store, call, collect, eventually, expectCode, requireBuild, startApiserver, startStore, tempFile } from './harness';
 import { TOKENS, authArgs, authFiles, clientFor, kind, sample } from './fixtures';
 
 const T = TOKENS.admin;
@@ -12,6 +15,8 @@ let apiserver: Apiserver;
 let kubelet: grpc.Server;
 let kubeletPort: number;
 const requests: kubeletv1.GetContainerLogsRequest[] = [];
+/** The CN of the client certificate of each call the kubelet got. */
+const callers: string[] = [];
 let followCancelled = false;
 const clients: grpc.Client[] = [];
 
@@ -21,13 +26,22 @@ function client(k: string): grpc.Client {
   return c;
 }
 
+/** The kubelet's TLS: a serving certificate for 127.0.0.1, and the apiserver's client certificate, of one test CA. */
+async function kubeletPki() {
+  const ca = await createCA({ commonName: 'logs-test-ca', days: 1 });
+  const serving = await issueCertificate({ ca, commonName: 'system:node:logs-node', ipAddresses: ['127.0.0.1'], usages: ['server'], days: 1 });
+  const client = await issueCertificate({ ca, commonName: 'kube-apiserver-kubelet-client', usages: ['client'], days: 1 });
+  return { ca, serving, client };
+}
+
 /** A kubelet that answers with lines naming what was asked; with follow, one line every 20 ms until cancelled. */
-function startKubelet(): Promise<number> {
+function startKubelet(tls: Awaited<ReturnType<typeof kubeletPki>>): Promise<number> {
   kubelet = new grpc.Server();
   kubelet.addService(kubeletv1.KubeletServiceService, {
     getContainerLogs(callObj: grpc.ServerWritableStream<kubeletv1.GetContainerLogsRequest, kubeletv1.GetContainerLogsResponse>) {
       const r = callObj.request;
       requests.push(r);
+      callers.push(String(callObj.getAuthContext()?.sslPeerCertificate?.subject?.CN ?? ''));
       const lines = [1, 2, 3].map((i) => `${r.namespace}/${r.podName}/${r.container} line ${i}\n`);
       const tail = r.tailLines ?? lines.length;
       for (const l of lines.slice(-tail)) callObj.write({ data: Buffer.from(l) });
@@ -43,14 +57,24 @@ function startKubelet(): Promise<number> {
       });
     },
   });
-  return new Promise((resolve, reject) => kubelet.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))));
+  const creds = grpc.ServerCredentials.createSsl(Buffer.from(tls.ca.certPem), [{ cert_chain: Buffer.from(tls.serving.certPem), private_key: Buffer.from(tls.serving.keyPem) }], true);
+  return new Promise((resolve, reject) => kubelet.bindAsync('127.0.0.1:0', creds, (e, port) => (e ? reject(e) : resolve(port))));
 }
 
 beforeAll(async () => {
   requireBuild();
-  kubeletPort = await startKubelet();
+  const tls = await kubeletPki();
+  kubeletPort = await startKubelet(tls);
   store = await startStore();
-  apiserver = await startApiserver(store, authArgs(authFiles()));
+  apiserver = await startApiserver(store, [
+    ...authArgs(authFiles()),
+    '--kubelet-ca',
+    tempFile('kubelet-ca.crt', tls.ca.certPem),
+    '--kubelet-client-certificate',
+    tempFile('apiserver-kubelet-client.crt', tls.client.certPem),
+    '--kubelet-client-key',
+    tempFile('apiserver-kubelet-client.key', tls.client.keyPem),
+  ]);
   const node = sample(kind('Node'), 'logs-node', '');
   node.status = { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } };
   await call(client('Node'), 'createNode', { node }, T);
@@ -78,6 +102,8 @@ it('streams a container log from the kubelet of the pod node', async () => {
   const r = requests[requests.length - 1];
   expect(r).toMatchObject({ namespace: 'default', podName: 'talker', container: 'app', tailLines: 2, timestamps: true });
   expect(r.podUid).toMatch(/^[0-9a-f-]{36}$/);
+  // over TLS, verified with --kubelet-ca, as the user of --kubelet-client-certificate
+  expect(callers[callers.length - 1]).toBe('kube-apiserver-kubelet-client');
 });
 
 it('follows a log until the client cancels, and cancels the kubelet call', async () => {

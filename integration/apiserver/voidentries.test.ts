@@ -10,7 +10,7 @@
 import { spawn } from 'child_process';
 import * as grpc from '@grpc/grpc-js';
 import { metav1 } from '@k8ts/api';
-import { encodeSingleKeyEntry, keySubject } from '@k8ts/machinery';
+import { encodeSingleKeyEntry, keySubject, objectKey, resourcePrefix } from '@k8ts/machinery';
 import { type NatsConnection, connect } from 'nats';
 import { type Apiserver, ETCDCTL_BIN, type Store, call, collect, etcdctl, requireBuild, startApiserver, startStore } from './harness';
 import { TOKENS, authArgs, authFiles, clientFor, kind } from './fixtures';
@@ -18,7 +18,7 @@ import { TOKENS, authArgs, authFiles, clientFor, kind } from './fixtures';
 const T = TOKENS.admin;
 const NS = 'default';
 const NAME = 'raced';
-const KEY = `/kubernetes.io/configmaps/${NS}/${NAME}`;
+const KEY = objectKey(kind('ConfigMap'), NS, NAME);
 /** The store's default subject prefix (its stream is K8TS). */
 const PREFIX = 'k8ts';
 const { WATCH_EVENT_TYPE_ADDED: ADDED, WATCH_EVENT_TYPE_MODIFIED: MODIFIED, WATCH_EVENT_TYPE_BOOKMARK: BOOKMARK } = metav1.WatchEventType;
@@ -117,7 +117,7 @@ async function marker(server: Apiserver, name: string): Promise<void> {
  * ConfigMap `markerName` appears: [resourceVersion, writer] per change.
  */
 async function storeWatched(fromRev: number, markerName: string): Promise<[string, string][]> {
-  const child = spawn(ETCDCTL_BIN, [`--endpoints=${store.endpoint}`, 'watch', `--rev=${fromRev}`, '--prefix', `/kubernetes.io/configmaps/${NS}/`, '-w', 'json'], {
+  const child = spawn(ETCDCTL_BIN, [`--endpoints=${store.endpoint}`, 'watch', `--rev=${fromRev}`, '--prefix', resourcePrefix(kind('ConfigMap'), NS), '-w', 'json'], {
     env: { ...process.env, ETCDCTL_API: '3' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { leaseTestNetwork, type TestNetwork } from '@k8ts/testkit';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const K8TS = path.join(ROOT, 'cli', 'dist', 'main.js');
@@ -16,36 +17,49 @@ export interface Result {
   stderr: string;
 }
 
-/** An isolated cluster for one test file: its own data dir, home, config and address ranges. */
+/**
+ * An isolated cluster for one test file: its own data dir, home, config and address ranges
+ * (node subnet, cluster CIDR and service CIDR of a network leased from @k8ts/testkit, so
+ * never those of a default `k8ts up` or of another test).
+ */
 export interface TestCluster {
   dataDir: string;
   home: string;
   config: string;
+  network: TestNetwork;
   /** Flags for `k8ts up` that keep this cluster apart from any other on the machine. */
   upFlags: string[];
   env: NodeJS.ProcessEnv;
+  /** Removes the home directory and ends the network's lease (after `k8ts down`). */
+  dispose(): Promise<void>;
 }
 
-export function testCluster(name: string, subnet: number): TestCluster {
+export async function testCluster(name: string): Promise<TestCluster> {
+  const network = await leaseTestNetwork(`cli ${name}`);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `k8ts-it-${name}-`));
   const dataDir = path.join(home, 'cluster');
   return {
     dataDir,
     home,
     config: path.join(dataDir, 'config'),
+    network,
     upFlags: [
       '--data-dir',
       dataDir,
       '--no-config-update',
       '--node-subnet',
-      `127.${subnet}.0.0/24`,
+      network.nodeSubnet,
       '--cluster-cidr',
-      `127.${200 + (subnet % 50)}.0.0/16`,
+      network.clusterCidr,
       '--service-cidr',
-      `127.${100 + (subnet % 50)}.0.0/16`,
+      network.serviceCidr,
     ],
     // HOME points into the test's directory, so the user's ~/.k8ts is never touched.
     env: { ...process.env, HOME: home, K8TS_CONFIG: path.join(dataDir, 'config') },
+    async dispose() {
+      fs.rmSync(home, { recursive: true, force: true });
+      await network.release();
+    },
   };
 }
 

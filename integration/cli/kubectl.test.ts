@@ -5,9 +5,9 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { k8ts, ok, processesMentioning, sleep, testCluster, until } from './helpers';
+import { k8ts, ok, processesMentioning, sleep, type TestCluster, testCluster, until } from './helpers';
 
-const c = testCluster('kubectl', 37);
+let c: TestCluster;
 const KUBECTL = process.env.KUBECTL_BIN ?? '/usr/bin/kubectl';
 let kubeconfig = '';
 
@@ -74,6 +74,7 @@ spec:
 `;
 
 beforeAll(async () => {
+  c = await testCluster('kubectl');
   const up = await k8ts(c, ['up', '--detach', ...c.upFlags, '--nodes', '2'], { timeoutMs: 180_000 });
   if (up.code !== 0) throw new Error(`k8ts up failed:\n${up.stdout}\n${up.stderr}`);
   kubeconfig = path.join(c.dataDir, 'kubeconfig');
@@ -82,9 +83,11 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  if (!c) return;
   await k8ts(c, ['down', '--data-dir', c.dataDir], { timeoutMs: 120_000 });
-  expect(processesMentioning(c.dataDir)).toEqual([]);
-  fs.rmSync(c.home, { recursive: true, force: true });
+  const left = processesMentioning(c.dataDir);
+  await c.dispose();
+  expect(left).toEqual([]);
 }, 180_000);
 
 describe('a kubectl session against k8ts', () => {

@@ -6,12 +6,12 @@ import { k8ts, processesMentioning, testCluster } from './helpers';
 import type { TestCluster } from './helpers';
 
 let c: TestCluster;
-beforeEach(() => {
-  c = testCluster('fail', 31);
+beforeEach(async () => {
+  c = await testCluster('fail');
 });
 afterEach(async () => {
   await k8ts(c, ['down', '--data-dir', c.dataDir]);
-  fs.rmSync(c.home, { recursive: true, force: true });
+  await c.dispose();
 });
 
 test('a missing nats-server binary is named, and nothing starts', async () => {

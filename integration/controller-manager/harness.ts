@@ -124,11 +124,18 @@ export function deploymentObject(name: string, namespace: string, replicas: numb
   };
 }
 
+/** Pod IPs of FakeKubelet: TEST-NET-1 (192.0.2.0/24). */
+const FAKE_POD_NET = '192.0.2';
+/** The host IP of FakeKubelet's pods: TEST-NET-2. */
+const FAKE_HOST_IP = '198.51.100.1';
+
 /**
  * Plays the kubelets of a few nodes and the scheduler, through the real API: registers the
  * nodes, renews their Leases and Ready conditions every second, binds unscheduled pods to
  * live nodes (round robin), reports bound pods Running and Ready with an IP, and finishes the
- * deletion of pods on live nodes. A "killed" node stops all of that.
+ * deletion of pods on live nodes. A "killed" node stops all of that. The IPs it reports are
+ * never bound (no process runs): they come from the documentation ranges of RFC 5737, which no
+ * cluster uses.
  */
 export class FakeKubelet {
   private readonly pods: Informer<corev1.Pod>;
@@ -230,8 +237,8 @@ export class FakeKubelet {
     copy.status = {
       ...copy.status,
       phase: 'Running',
-      podIP: p.status?.podIP || `127.244.9.${this.ip++ % 250}`,
-      hostIP: '127.10.0.1',
+      podIP: p.status?.podIP || `${FAKE_POD_NET}.${this.ip++ % 250}`,
+      hostIP: FAKE_HOST_IP,
       startTime: p.status?.startTime || t,
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: t },

@@ -5,12 +5,14 @@
 // really accepts (from its --help), references that resolve, selectors that select, the
 // replica counts of each overlay. `kubectl apply --dry-run=client` needs a cluster; these do not.
 import { spawnSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { type FlagSpec, parseConfig } from '@k8ts/kit';
+import { type FlagSpec, natsPublicKey, parseConfig } from '@k8ts/kit';
+import { Quantity } from '@k8ts/machinery';
 import { natsServerBinary } from '@k8ts/testkit';
-import { KINDS, quantityValue, validate, DNS_LABEL, DNS_LABEL_1035, DNS_SUBDOMAIN, PORT_NAME } from './schema';
+import { KINDS, validate, DNS_LABEL, DNS_LABEL_1035, DNS_SUBDOMAIN, PORT_NAME } from './schema';
 import { type K8sObject, type Rendered, SAMPLE_NODES, SERVICES, type Service, cleanupRender, kubectlStatus, render, serviceFlags } from './lib';
 
 const kubectl = kubectlStatus();
@@ -200,7 +202,7 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
       for (const k of ['cpu', 'memory']) {
         const req = c.resources?.requests?.[k];
         const lim = c.resources?.limits?.[k];
-        if (req !== undefined && lim !== undefined && quantityValue(req) > quantityValue(lim)) problems.push(`${where}: ${k} request ${req} above its limit ${lim}`);
+        if (req !== undefined && lim !== undefined && Quantity.parse(String(req)).cmp(Quantity.parse(String(lim))) > 0) problems.push(`${where}: ${k} request ${req} above its limit ${lim}`);
       }
       const sc = c.securityContext ?? {};
       const psc = pod.securityContext ?? {};
@@ -273,7 +275,13 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
       if (named('grpc') !== grpcPort) problems.push(`${ctr.where}: container port "grpc" is ${named('grpc')}, --listen says ${grpcPort}`);
       if (named('metrics') !== metricsPort) problems.push(`${ctr.where}: container port "metrics" is ${named('metrics')}, --metrics-listen says ${metricsPort}`);
       for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-        if (ctr.c[p]?.grpc?.port !== grpcPort) problems.push(`${ctr.where}: ${p} is not a gRPC probe of port ${grpcPort} (grpc.health.v1 of --listen)`);
+        // A server of TLS to authenticated callers only (the kubelet API, the proxy's admin API,
+        // the store's mutual TLS) is probed on /healthz of its metrics port: Kubernetes' grpc
+        // probes speak no TLS.
+        if (ctr.svc === 'kubelet' || ctr.svc === 'proxy' || ctr.svc === 'store') {
+          const h = ctr.c[p]?.httpGet;
+          if (h?.path !== '/healthz' || (h.port !== 'metrics' && h.port !== metricsPort)) problems.push(`${ctr.where}: ${p} is not GET /healthz of the metrics port ${metricsPort}`);
+        } else if (ctr.c[p]?.grpc?.port !== grpcPort) problems.push(`${ctr.where}: ${p} is not a gRPC probe of port ${grpcPort} (grpc.health.v1 of --listen)`);
       }
       const ann = ctr.workload.spec.template.metadata?.annotations ?? {};
       if (ann['prometheus.io/port'] !== String(metricsPort)) problems.push(`${ctr.where}: prometheus.io/port ${ann['prometheus.io/port']}, --metrics-listen says ${metricsPort}`);
@@ -290,6 +298,10 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
       for (const v of pod.volumes ?? []) {
         if (v.secret && !find(docs, 'Secret', v.secret.secretName)) problems.push(`${id(w)}: Secret ${v.secret.secretName} does not exist`);
         if (v.configMap && !find(docs, 'ConfigMap', v.configMap.name)) problems.push(`${id(w)}: ConfigMap ${v.configMap.name} does not exist`);
+        for (const src of v.projected?.sources ?? []) {
+          if (src.secret && !find(docs, 'Secret', src.secret.name)) problems.push(`${id(w)}: volume ${v.name}: Secret ${src.secret.name} does not exist`);
+          if (src.configMap && !find(docs, 'ConfigMap', src.configMap.name)) problems.push(`${id(w)}: volume ${v.name}: ConfigMap ${src.configMap.name} does not exist`);
+        }
         if (!DNS_LABEL.test(v.name)) problems.push(`${id(w)}: invalid volume name ${v.name}`);
       }
       const volumeNames = new Set([...(pod.volumes ?? []).map((v: any) => v.name), ...(w.spec.volumeClaimTemplates ?? []).map((t: any) => t.metadata.name)]);
@@ -419,8 +431,15 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
     const sts = find(docs, 'StatefulSet', 'nats')!;
     const replicas = sts.spec.replicas ?? 1;
     const nats = sts.spec.template.spec.containers.find((c: any) => c.name === 'nats');
-    const configVolume = sts.spec.template.spec.volumes.find((v: any) => v.configMap)!;
-    const conf: string = find(docs, 'ConfigMap', configVolume.configMap.name)!.data['nats.conf'];
+    // nats.conf (a ConfigMap) and the auth.conf it includes (a Secret) in one projected volume.
+    const configVolume = sts.spec.template.spec.volumes.find((v: any) => v.projected?.sources?.some((src: any) => src.configMap))!;
+    const sources: any[] = configVolume.projected.sources;
+    const conf: string = find(docs, 'ConfigMap', sources.find((src) => src.configMap).configMap.name)!.data['nats.conf'];
+    const authSecret = find(docs, 'Secret', sources.find((src) => src.secret)?.secret.name ?? '');
+    const authConf = Buffer.from(authSecret?.data?.['auth.conf'] ?? '', 'base64').toString();
+    expect(conf).toMatch(/^include auth\.conf$/m);
+    expect(authConf).toMatch(/^authorization \{/m);
+    expect(conf + authConf).not.toMatch(/no_auth_user/);
     const mount = (name: string) => nats.volumeMounts.find((m: any) => m.name === name)?.mountPath;
     expect(nats.args).toEqual(['--config', `${mount(configVolume.name)}/nats.conf`]);
     // nats-server keeps JetStream in <store_dir>/jetstream: on the PersistentVolume.
@@ -432,6 +451,7 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
     // The real nats-server accepts the file (-t: check the configuration and exit).
     const confFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-nats-conf-')), 'nats.conf');
     fs.writeFileSync(confFile, conf);
+    fs.writeFileSync(path.join(path.dirname(confFile), 'auth.conf'), authConf);
     const checked = spawnSync(natsServerBinary(), ['-c', confFile, '-t'], { env: { ...process.env, POD_NAME: 'nats-0' }, encoding: 'utf8' });
     expect(`${checked.stdout}${checked.stderr}`).toMatch(/configuration file .* is valid/);
     fs.rmSync(path.dirname(confFile), { recursive: true, force: true });
@@ -451,6 +471,70 @@ describeRendered.each(OVERLAYS)('overlay %s', (overlay) => {
     const cfg = serviceConfig(containers(docs).find((c) => c.svc === 'store')!, problems);
     expect([...new Set(problems)]).toEqual([]);
     expect(cfg!.replicas).toBe(replicas);
+  });
+
+  test('the store: mutual TLS, only the apiserver and the store administrator, whose certificates the secrets hold', () => {
+    const docs = docsOf(overlay);
+    const problems: string[] = [];
+    const store = containers(docs).find((c) => c.svc === 'store')!;
+    const apiserver = containers(docs).find((c) => c.svc === 'apiserver')!;
+    const s = serviceConfig(store, problems)!;
+    const a = serviceConfig(apiserver, problems)!;
+    expect([...new Set(problems)]).toEqual([]);
+    expect(s.insecurePlaintext).toBe(false);
+    expect([s.tlsCert, s.tlsKey, s.tlsClientCa].every(Boolean)).toBe(true);
+    expect(s.advertiseClientUrl).toMatch(/^https:/);
+    expect(s.allowedClient).toEqual(['CN=kube-apiserver-etcd-client', 'CN=k8ts-store-admin']);
+    /** A mounted file's content, from the Secret behind its volume. */
+    const content = (ctr: Ctr, file: string): string => {
+      const mount = (ctr.c.volumeMounts ?? []).find((m: any) => path.posix.dirname(file) === m.mountPath);
+      const vol = (ctr.pod.volumes ?? []).find((v: any) => v.name === mount?.name);
+      const secret = find(docs, 'Secret', vol?.secret?.secretName ?? '');
+      return Buffer.from(secret?.data?.[path.posix.basename(file)] ?? '', 'base64').toString();
+    };
+    // The apiserver verifies the store with the CA the store's clients are checked against,
+    // presents a certificate of it that the store allows, and dials a name the store's
+    // serving certificate has.
+    const ca = new crypto.X509Certificate(content(store, s.tlsClientCa));
+    expect(content(apiserver, a.etcdCafile)).toBe(content(store, s.tlsClientCa));
+    const client = new crypto.X509Certificate(content(apiserver, a.etcdCertfile));
+    expect(client.checkIssued(ca) && client.verify(ca.publicKey)).toBe(true);
+    expect(s.allowedClient).toContain(client.subject);
+    const serving = new crypto.X509Certificate(content(store, s.tlsCert));
+    expect(serving.checkIssued(ca)).toBe(true);
+    for (const e of a.etcdServers as string[]) expect(serving.checkHost(e.replace(/:\d+$/, ''))).toBeDefined();
+    // NATS: each one's NKey seed is the public key auth.conf names.
+    const sts = find(docs, 'StatefulSet', 'nats')!;
+    const authName = sts.spec.template.spec.volumes.flatMap((v: any) => v.projected?.sources ?? []).find((src: any) => src.secret).secret.name;
+    const authConf = Buffer.from(find(docs, 'Secret', authName)!.data['auth.conf'], 'base64').toString();
+    for (const [ctr, cfg] of [
+      [store, s],
+      [apiserver, a],
+    ] as const) {
+      expect(cfg.natsNkey).toBeTruthy();
+      expect(authConf).toContain(`nkey: ${natsPublicKey(content(ctr, cfg.natsNkey))}`);
+    }
+  });
+
+  test('NetworkPolicies: the store only from apiservers, NATS only from the store and the apiservers (routes: NATS)', () => {
+    const docs = docsOf(overlay);
+    const policy = (name: string) => find(docs, 'NetworkPolicy', name);
+    const fromNames = (rule: any) => (rule.from ?? []).map((f: any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? 'anything').sort();
+    const rules = (name: string) =>
+      Object.fromEntries((policy(name)?.spec.ingress ?? []).flatMap((r: any) => r.ports.map((p: any) => [p.port, r.from ? fromNames(r) : ['anywhere']])));
+    expect(policy('store')?.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'store' });
+    expect(rules('store')).toEqual({ grpc: ['apiserver'], metrics: ['anywhere'] });
+    expect(policy('nats')?.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'nats' });
+    expect(rules('nats')).toEqual({ client: ['apiserver', 'store'], cluster: ['nats'] });
+    // The named ports are the pods' own.
+    for (const [name, ports] of [
+      ['store', ['grpc', 'metrics']],
+      ['nats', ['client', 'cluster']],
+    ] as const) {
+      const w = workloads(docs).find((x) => x.metadata.name === name)!;
+      const named = w.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name));
+      for (const p of ports) expect({ name, port: p, named: named.includes(p) }).toEqual({ name, port: p, named: true });
+    }
   });
 });
 

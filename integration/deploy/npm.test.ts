@@ -42,7 +42,7 @@ test(`npm ci --omit=dev --workspace=services/${SVC} installs what the image need
     const nm = path.join(dir, 'node_modules');
     const installed = topLevelPackages(nm);
     // Workspaces: this one and the @k8ts packages it depends on, as links.
-    expect(installed.filter((p) => p.startsWith('@k8ts/'))).toEqual(['@k8ts/api', '@k8ts/client', '@k8ts/kit', `@k8ts/${SVC}`].sort());
+    expect(installed.filter((p) => p.startsWith('@k8ts/'))).toEqual(['@k8ts/api', '@k8ts/client', '@k8ts/kit', '@k8ts/machinery', `@k8ts/${SVC}`].sort());
     for (const p of installed.filter((x) => x.startsWith('@k8ts/'))) expect(fs.lstatSync(path.join(nm, p)).isSymbolicLink()).toBe(true);
     // No development-only package (the lockfile marks them dev), none of the build's tools.
     const lock = readJson<{ packages: Record<string, { dev?: boolean }> }>(path.join(REPO, 'package-lock.json')).packages;

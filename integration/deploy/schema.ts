@@ -1,8 +1,11 @@
 // The Kubernetes schema of the kinds deploy/k8s renders, for checking them without a cluster:
 // every field by name and type, closed (an unknown field, such as a misspelt `readinesProbe`, is
 // an error, as `kubectl apply --validate=strict` would say), enums, quantities, names. It covers
-// the fields of the Kubernetes API (apps/v1, v1, policy/v1) that these kinds have, not just the
-// ones deploy/k8s uses today; a field it does not know fails the check and belongs here.
+// the fields of the Kubernetes API (apps/v1, v1, policy/v1, networking.k8s.io/v1) that these
+// kinds have, not just the ones deploy/k8s uses today; a field it does not know fails the check
+// and belongs here.
+
+import { Quantity } from '@k8ts/machinery';
 
 export type Schema =
   | 'string'
@@ -184,6 +187,8 @@ const pvc = obj(
   },
   ['metadata', 'spec'],
 );
+const networkPolicyPeer = obj({ podSelector: labelSelector, namespaceSelector: labelSelector, ipBlock: obj({ cidr: str, except: arr(str) }, ['cidr']) });
+const networkPolicyPort = obj({ port: intOrString, endPort: int, protocol: oneOf('TCP', 'UDP', 'SCTP') });
 const top = (fields: Record<string, Schema>, required: string[] = []): Schema =>
   obj({ apiVersion: str, kind: str, metadata: objectMeta, ...fields }, ['apiVersion', 'kind', 'metadata', ...required]);
 
@@ -278,6 +283,23 @@ export const KINDS: Record<string, [string, Schema]> = {
       ['spec'],
     ),
   ],
+  NetworkPolicy: [
+    'networking.k8s.io/v1',
+    top(
+      {
+        spec: obj(
+          {
+            podSelector: labelSelector,
+            policyTypes: arr(oneOf('Ingress', 'Egress')),
+            ingress: arr(obj({ from: arr(networkPolicyPeer), ports: arr(networkPolicyPort) })),
+            egress: arr(obj({ to: arr(networkPolicyPeer), ports: arr(networkPolicyPort) })),
+          },
+          ['podSelector'],
+        ),
+      },
+      ['spec'],
+    ),
+  ],
   PodDisruptionBudget: [
     'policy/v1',
     top(
@@ -297,7 +319,15 @@ export const KINDS: Record<string, [string, Schema]> = {
   ],
 };
 
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+|[numkMGTPE]|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+/** A Kubernetes quantity, by @k8ts/machinery's parser (Kubernetes' ParseQuantity). */
+function isQuantity(text: string): boolean {
+  try {
+    Quantity.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Every problem of `value` against `schema`, each with its field path. */
 export function validate(value: unknown, schema: Schema, at = ''): string[] {
@@ -314,7 +344,7 @@ export function validate(value: unknown, schema: Schema, at = ''): string[] {
     case 'intOrString':
       return Number.isInteger(value) || (typeof value === 'string' && value !== '') ? [] : [`${here}: expected an integer or a string, got ${JSON.stringify(value)}`];
     case 'quantity':
-      return (typeof value === 'string' && QUANTITY.test(value)) || (typeof value === 'number' && value >= 0)
+      return (typeof value === 'string' && isQuantity(value)) || (typeof value === 'number' && value >= 0)
         ? []
         : [`${here}: expected a quantity such as 100m, 1, 256Mi; got ${JSON.stringify(value)}`];
   }
@@ -334,19 +364,6 @@ export function validate(value: unknown, schema: Schema, at = ''): string[] {
   }
   for (const k of schema.required ?? []) if (!(k in o)) errors.push(`${at}.${k}: required`);
   return errors;
-}
-
-/** A quantity in base units (cpu in cores, memory in bytes), for comparing requests and limits. */
-export function quantityValue(q: string | number): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(e[+-]?\d+|[numkMGTPE]|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
-  if (!m) throw new Error(`not a quantity: ${q}`);
-  const n = Number(m[1]);
-  const suffix = m[2] ?? '';
-  const decimal: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-  const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-  if (suffix.startsWith('e')) return n * 10 ** Number(suffix.slice(1));
-  return n * (decimal[suffix] ?? binary[suffix]);
 }
 
 /** DNS-1123 subdomain (most object names). */

@@ -1,4 +1,4 @@
-// The deployment's scripts: scripts/gen-secrets.sh (keys and tokens the apiserver accepts,
+// The deployment's scripts: scripts/gen-secrets.sh (keys and tokens a real apiserver accepts,
 // certificates OpenSSL verifies and a kubeconfig that works over mutual TLS, kept across runs,
 // rotated on request), scripts/images.sh and scripts/kind-up.sh (clear messages, and nothing
 // changed, when docker, kind or a container engine is missing).
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { TokenVerifier, parseTokenFile } from '../../services/apiserver/src/auth';
+import { APISERVER_MAIN, freePort, requireBuilt, STORE_MAIN, type ServiceProcess, spawnService, startNats } from '@k8ts/testkit';
 import { REPO, SERVICES } from './lib';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-deploy-scripts-'));
@@ -19,6 +19,72 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(cmd, args, { cwd: REPO, encoding: 'utf8', env, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Who {
+  username?: string;
+  groups?: string[];
+}
+
+/** An apiserver (with nats-server and the store) run on the secrets of `dir`, as the manifests run it. */
+interface SecretsApiserver {
+  /** Who the apiserver says the holder of `token` is (a SelfSubjectReview), or its HTTP status. */
+  whoami(token: string): Promise<Who | number>;
+  stop(): Promise<void>;
+}
+
+async function apiserverOn(dir: string): Promise<SecretsApiserver> {
+  requireBuilt([STORE_MAIN, APISERVER_MAIN]);
+  const nats = await startNats({ dir: fs.mkdtempSync(path.join(tmp, 'nats-')) });
+  const procs: ServiceProcess[] = [];
+  const stop = async () => {
+    for (const p of procs.splice(0).reverse()) await p.stop('SIGTERM').catch(() => undefined);
+    await nats.stop();
+  };
+  try {
+    const store = `127.0.0.1:${await freePort()}`;
+    // The store in plaintext, as testkit's control planes run it: this test is about the secrets.
+    const storeArgs = [STORE_MAIN, '--listen', store, '--nats-url', nats.url, '--insecure-plaintext'];
+    procs.push(await spawnService({ cmd: process.execPath, args: storeArgs, readyPattern: /"msg":"ready"/, timeoutMs: 60_000 }));
+    const file = (f: string) => path.join(dir, f);
+    const apiserver = await spawnService({
+      cmd: process.execPath,
+      args: [
+        APISERVER_MAIN,
+        ...['--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--etcd-servers', store, '--nats-url', nats.url],
+        ...['--token-auth-file', file('tokens.csv'), '--service-account-key-file', file('sa.key'), '--client-ca-file', file('ca.crt')],
+        ...['--http-tls-cert', file('apiserver.crt'), '--http-tls-key', file('apiserver.key')],
+      ],
+      readyPattern: /"msg":"ready"/,
+      timeoutMs: 60_000,
+    });
+    procs.push(apiserver);
+    const url = /"address":"(https:\/\/[^"]+)"[^\n]*"msg":"Kubernetes HTTP API listening"/.exec(apiserver.logs())?.[1];
+    if (!url) throw new Error(`the apiserver did not log its HTTPS address:\n${apiserver.logs()}`);
+    const ca = fs.readFileSync(file('ca.crt'));
+    return { whoami: (token) => selfSubjectReview(url, ca, token), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** POST a SelfSubjectReview with a bearer token; the reviewed user info, or the HTTP status of a refusal. */
+function selfSubjectReview(url: string, ca: Buffer, token: string): Promise<Who | number> {
+  const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${url}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+      { method: 'POST', ca, agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => (res.statusCode === 201 || res.statusCode === 200 ? resolve(JSON.parse(text).status?.userInfo ?? {}) : resolve(res.statusCode ?? 0)));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A PATH holding only these commands (links to the machine's), so that the others are "not installed". */
@@ -46,7 +112,7 @@ describe('scripts/gen-secrets.sh', () => {
     );
   const verifies = (dir: string, cert: string, purpose: string) => spawnSync('openssl', ['verify', '-CAfile', path.join(dir, 'ca.crt'), '-purpose', purpose, path.join(dir, cert)]).status === 0;
 
-  test('writes a key, the static tokens and one node token per node, that the apiserver accepts', () => {
+  test('writes a key, the static tokens and one node token per node, that the apiserver accepts', async () => {
     const r = gen('--nodes', 'node-a,node-b');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -69,29 +135,50 @@ describe('scripts/gen-secrets.sh', () => {
       expect({ f, mode: st.mode & 0o777 }).toEqual({ f, mode: 0o600 });
     }
     expect(fs.statSync(out).mode & 0o077).toBe(0);
-    // The token file, read by the apiserver's own parser.
-    const { records } = parseTokenFile(read('tokens.csv'), 'tokens.csv');
-    const users = Object.fromEntries(records.map((rec) => [rec.user.name, rec]));
-    expect(Object.keys(users).sort()).toEqual(['admin', 'system:kube-controller-manager', 'system:kube-proxy', 'system:kube-scheduler']);
-    expect(users.admin.user.groups).toContain('system:masters');
-    const byToken = parseTokenFile(read('tokens.csv')).byHash;
-    expect(byToken.size).toBe(4);
+    // The token file: four distinct tokens, one line each (besides comments).
+    const lines = read('tokens.csv')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toHaveLength(4);
+    expect(new Set(lines.map((l) => l.split(',')[0])).size).toBe(4);
     expect(read('tokens.csv')).toContain(`${read('admin.token')},admin,admin`);
     expect(read('tokens.csv')).toContain(`${read('scheduler.token')},system:kube-scheduler`);
-    // Node tokens verify against the key, each for its node.
-    const verifier = new TokenVerifier({ keys: read('sa.key'), issuers: ['k8ts'], audiences: ['k8ts'] });
-    for (const n of ['node-a', 'node-b']) {
-      const token = read(`node-tokens/${n}.token`);
-      const jwt = verifier.decodeIfOurs(token);
-      expect(jwt).not.toBeNull();
-      expect(verifier.verify(token, jwt!).sub).toBe(`system:node:${n}`);
+    // A real apiserver started on these files knows each token's holder: the static tokens'
+    // users, and each node token's node.
+    const apiserver = await apiserverOn(out);
+    try {
+      const who = async (file: string) => apiserver.whoami(read(file));
+      expect(await who('admin.token')).toMatchObject({ username: 'admin', groups: expect.arrayContaining(['system:masters', 'system:authenticated']) });
+      expect(await who('scheduler.token')).toMatchObject({ username: 'system:kube-scheduler' });
+      expect(await who('controller-manager.token')).toMatchObject({ username: 'system:kube-controller-manager' });
+      expect(await who('proxy.token')).toMatchObject({ username: 'system:kube-proxy' });
+      for (const n of ['node-a', 'node-b']) {
+        expect(await who(`node-tokens/${n}.token`)).toMatchObject({ username: `system:node:${n}`, groups: expect.arrayContaining(['system:nodes']) });
+      }
+      expect(await apiserver.whoami('not-a-token')).toBe(401);
+    } finally {
+      await apiserver.stop();
     }
     // The kustomization generates the Secrets the manifests mount.
     const k = YAML.parse(read('kustomization.yaml'));
     expect(k.namespace).toBe('k8ts-system');
     const gens = Object.fromEntries(k.secretGenerator.map((g: any) => [g.name, g.files]));
     expect(gens).toEqual({
-      'apiserver-credentials': ['sa.key', 'tokens.csv', 'ca.crt', 'apiserver.crt', 'apiserver.key'],
+      'apiserver-credentials': [
+        'sa.key',
+        'tokens.csv',
+        'ca.crt',
+        'apiserver.crt',
+        'apiserver.key',
+        'apiserver-kubelet-client.crt',
+        'apiserver-kubelet-client.key',
+        'apiserver-etcd-client.crt',
+        'apiserver-etcd-client.key',
+        'nats-apiserver.nk',
+      ],
+      'store-credentials': ['ca.crt', 'store.crt', 'store.key', 'nats-store.nk'],
+      'nats-auth': ['auth.conf=nats-auth.conf'],
+      'cluster-ca': ['ca.crt'],
       'scheduler-token': ['token=scheduler.token'],
       'controller-manager-token': ['token=controller-manager.token'],
       'proxy-token': ['token=proxy.token'],
@@ -121,6 +208,9 @@ describe('scripts/gen-secrets.sh', () => {
     );
     expect(serving.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(new crypto.X509Certificate(read('admin.crt')).subject.split('\n')).toEqual(['O=system:masters', 'CN=kubernetes-admin']);
+    // the apiserver's identity to kubelets
+    expect(verifies(out, 'apiserver-kubelet-client.crt', 'sslclient')).toBe(true);
+    expect(new crypto.X509Certificate(read('apiserver-kubelet-client.crt')).subject).toBe('CN=kube-apiserver-kubelet-client');
   });
 
   test('the kubeconfig: cluster k8ts, user k8ts-admin, current context k8ts; it works over mutual TLS', async () => {
@@ -170,16 +260,19 @@ describe('scripts/gen-secrets.sh', () => {
     expect(read('kustomization.yaml')).toContain('node-c.token=node-tokens/node-c.token');
   });
 
-  test('--rotate makes a new key and new tokens for everything', () => {
+  test('--rotate makes a new key and new tokens for everything, which the apiserver accepts', async () => {
     const before = snapshot();
     const nodeA = read('node-tokens/node-a.token');
     expect(gen('--rotate').status).toBe(0);
     const after = snapshot();
     for (const f of Object.keys(before)) expect({ f, same: after[f] === before[f] }).toEqual({ f, same: false });
     expect(read('node-tokens/node-a.token')).not.toBe(nodeA);
-    const verifier = new TokenVerifier({ keys: read('sa.key'), issuers: ['k8ts'], audiences: ['k8ts'] });
-    const token = read('node-tokens/node-c.token');
-    expect(verifier.verify(token, verifier.decodeIfOurs(token)!).sub).toBe('system:node:node-c');
+    const apiserver = await apiserverOn(out);
+    try {
+      expect(await apiserver.whoami(read('node-tokens/node-c.token'))).toMatchObject({ username: 'system:node:node-c' });
+    } finally {
+      await apiserver.stop();
+    }
   });
 
   test('another namespace or service range: only the serving certificate is issued again', () => {

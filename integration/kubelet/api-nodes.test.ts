@@ -5,9 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { corev1 } from '@k8ts/api';
-import { isAlive } from '../../services/kubelet/src';
-import { request } from './harness';
-import { type Cluster, type KubeletProcess, boundPod, conditionOf, eventually, podStatus, startCluster } from './cluster';
+import { cidrContains, findProcesses, isProcessAlive } from '@k8ts/testkit';
+import { type Cluster, type KubeletProcess, boundPod, conditionOf, eventually, podStatus, request, startCluster } from './cluster';
 
 let cluster: Cluster;
 let kubeletA: KubeletProcess;
@@ -33,29 +32,18 @@ function containerPid(root: string, pod: corev1.Pod, container: string, attempt 
 
 /** Live echo server processes (not the shim) of a pod, by the pod uid in their environment. */
 function echoProcesses(uid: string): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (!cmd.some((a) => a.endsWith('echo.js')) || cmd.includes('k8ts-shim')) continue;
-      if (fs.readFileSync(`/proc/${e}/environ`, 'utf8').split('\0').includes(`K8TS_POD_UID=${uid}`) && isAlive(Number(e))) out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
+  return findProcesses((p) => p.argv.some((a) => a.endsWith('echo.js')) && !p.argv.includes('k8ts-shim') && p.env.includes(`K8TS_POD_UID=${uid}`)).map((p) => p.pid);
 }
 
 it('runs pods on two nodes, each with IPs from its own pod CIDR', async () => {
-  [kubeletA] = await Promise.all([cluster.startKubelet({ name: A, index: 213 }), cluster.startKubelet({ name: B, index: 214 })]);
+  [kubeletA] = await Promise.all([cluster.startKubelet({ name: A, index: 1 }), cluster.startKubelet({ name: B, index: 2 })]);
   await cluster.admin.pods.create(boundPod('on-a', A, { containers: [echo] }));
   await cluster.admin.pods.create(boundPod('on-b', B, { containers: [echo] }));
   const sa = await podStatus(cluster.admin, 'on-a', (st) => conditionOf(st, 'Ready') === 'True', 'Ready');
   const sb = await podStatus(cluster.admin, 'on-b', (st) => conditionOf(st, 'Ready') === 'True', 'Ready');
-  expect(sa.podIP).toMatch(/^127\.244\.213\./);
-  expect(sb.podIP).toMatch(/^127\.244\.214\./);
-  expect(sb.hostIP).toBe('127.10.0.214');
+  expect(cidrContains(cluster.network.podCidr(1), sa.podIP!)).toBe(true);
+  expect(cidrContains(cluster.network.podCidr(2), sb.podIP!)).toBe(true);
+  expect(sb.hostIP).toBe(cluster.network.nodeIP(2));
   for (const [s, name] of [
     [sa, 'on-a'],
     [sb, 'on-b'],
@@ -80,36 +68,37 @@ it('a kubelet killed and started again adopts its running containers (same proce
 
   // SIGKILL: nothing of the kubelet runs any more; its containers do.
   expect(await kubeletA.stop('SIGKILL')).toBeNull();
-  expect(isAlive(pid)).toBe(true);
+  expect(isProcessAlive(pid)).toBe(true);
   expect((await request('GET', `http://${s0.podIP}:8080/`)).body).toBe('kept\n');
   // While no kubelet runs, one pod is deleted for good.
   await cluster.admin.pods.delete('dropped', { namespace: 'default', gracePeriodSeconds: 0 });
 
-  await cluster.startKubelet({ name: A, index: 213, root });
+  await cluster.startKubelet({ name: A, index: 1, root });
   const s1 = await podStatus(cluster.admin, 'kept', (st) => conditionOf(st, 'Ready') === 'True' && st.containerStatuses?.[0]?.containerID === s0.containerStatuses?.[0]?.containerID, 'Ready, same container');
   expect(s1.containerStatuses![0].restartCount).toBe(0);
   expect(s1.podIP).toBe(s0.podIP);
-  expect(isAlive(pid)).toBe(true);
+  expect(isProcessAlive(pid)).toBe(true);
   expect(echoProcesses(kept.metadata!.uid!)).toHaveLength(1);
   expect((await request('GET', `http://${s0.podIP}:8080/`)).body).toBe('kept\n');
   // The deleted pod's container was killed by the new kubelet.
-  await eventually('the dropped pod killed', () => !isAlive(droppedPid));
+  await eventually('the dropped pod killed', () => !isProcessAlive(droppedPid));
 });
 
 it('without --pod-cidr, waits NotReady for the node IPAM to set spec.podCIDR, then runs pods from it', async () => {
-  await cluster.startKubelet({ name: C, index: 216, podCidr: '', readyPattern: /"msg":"node registered"/ });
+  await cluster.startKubelet({ name: C, index: 3, podCidr: '', readyPattern: /"msg":"node registered"/ });
   const waiting = await eventually('the Node', () => cluster.admin.nodes.get(C));
   expect(waiting.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'KubeletNotReady', message: expect.stringContaining('pod CIDR') });
   // What the controller-manager's node IPAM controller does.
-  await cluster.admin.nodes.update({ ...waiting, spec: { ...waiting.spec, podCIDR: '127.244.216.0/24', podCIDRs: ['127.244.216.0/24'] } });
+  const podCidr = cluster.network.podCidr(3);
+  await cluster.admin.nodes.update({ ...waiting, spec: { ...waiting.spec, podCIDR: podCidr, podCIDRs: [podCidr] } });
   await eventually('the Node Ready', async () => conditionOf((await cluster.admin.nodes.get(C)).status, 'Ready') === 'True');
   await cluster.admin.pods.create(boundPod('on-c', C, { containers: [echo] }));
   const s = await podStatus(cluster.admin, 'on-c', (st) => conditionOf(st, 'Ready') === 'True', 'Ready');
-  expect(s.podIP).toMatch(/^127\.244\.216\./);
+  expect(cidrContains(podCidr, s.podIP!)).toBe(true);
 });
 
 it('runs simulated nodes in one process (--sim-nodes), each with its Node, Lease and pods', async () => {
-  await cluster.startKubelet({ name: 'kt-sim', index: 215, adminToken: true, args: ['--sim-nodes', '3', '--pod-cidr', '10.240.0.0/16', '--sim-start-delay', '20ms'] });
+  await cluster.startKubelet({ name: 'kt-sim', index: 4, adminToken: true, args: ['--sim-nodes', '3', '--pod-cidr', '10.240.0.0/16', '--sim-start-delay', '20ms'] });
   for (const n of ['kt-sim-1', 'kt-sim-2', 'kt-sim-3']) {
     const node = await cluster.admin.nodes.get(n);
     expect(conditionOf(node.status, 'Ready')).toBe('True');

@@ -1,11 +1,10 @@
 // Probes through the API with a kubelet process: a failing liveness probe restarts the
 // container and restartCount grows in the pod's status; readiness flips the Ready condition;
 // the previous instance's log is readable through the apiserver.
-import { request } from './harness';
-import { type Cluster, boundPod, conditionOf, eventually, podStatus, readLogs, startCluster } from './cluster';
+import { type Cluster, boundPod, conditionOf, eventually, podStatus, readLogs, request, startCluster } from './cluster';
 
 const NODE = 'kt-probes';
-const INDEX = 212;
+const INDEX = 1;
 let cluster: Cluster;
 
 beforeAll(async () => {

@@ -5,11 +5,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isNotFound } from '@k8ts/client';
-import { request } from './harness';
-import { type Cluster, type KubeletProcess, boundPod, conditionOf, eventually, podStatus, readLogs, startCluster } from './cluster';
+import { cidrContains } from '@k8ts/testkit';
+import { type Cluster, type KubeletProcess, boundPod, conditionOf, eventually, podStatus, readLogs, request, startCluster } from './cluster';
 
 const NODE = 'kt-api';
-const INDEX = 211;
+const INDEX = 1;
 let cluster: Cluster;
 let kubelet: KubeletProcess;
 
@@ -34,15 +34,15 @@ describe('the node', () => {
     expect(ready).toMatchObject({ reason: 'KubeletReady', message: 'kubelet is posting ready status' });
     for (const t of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) expect(conditionOf(node.status, t)).toBeDefined();
     expect(node.status!.addresses).toEqual([
-      { type: 'InternalIP', address: `127.10.0.${INDEX}` },
+      { type: 'InternalIP', address: cluster.network.nodeIP(INDEX) },
       { type: 'Hostname', address: NODE },
     ]);
     const listening = /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(kubelet.logs())![1];
-    expect(listening).toBe(`127.10.0.${INDEX}:${node.status!.daemonEndpoints!.kubeletEndpoint!.Port}`);
-    expect(node.status!.capacity).toMatchObject({ cpu: { value: '2' }, memory: { value: '4194304Ki' }, pods: { value: '110' } });
+    expect(listening).toBe(`${cluster.network.nodeIP(INDEX)}:${node.status!.daemonEndpoints!.kubeletEndpoint!.Port}`);
+    expect(node.status!.capacity).toMatchObject({ cpu: { value: '2' }, memory: { value: '4Gi' }, pods: { value: '110' } });
     expect(node.status!.allocatable).toMatchObject({ cpu: { value: '2' }, pods: { value: '110' } });
     expect(node.status!.nodeInfo).toMatchObject({ containerRuntimeVersion: 'process://0.1.0', operatingSystem: 'linux' });
-    expect(node.spec!.podCIDR).toBe(`127.244.${INDEX}.0/24`);
+    expect(node.spec!.podCIDR).toBe(cluster.network.podCidr(INDEX));
     expect(node.metadata!.labels).toMatchObject({ 'kubernetes.io/hostname': NODE, 'kubernetes.io/os': 'linux' });
   });
 
@@ -77,7 +77,7 @@ describe('the node, changed by others', () => {
       const n = await cluster.admin.nodes.get(NODE);
       return n.metadata!.uid !== before.metadata!.uid && conditionOf(n.status, 'Ready') === 'True' ? n : undefined;
     });
-    expect(after.spec!.podCIDR).toBe(`127.244.${INDEX}.0/24`);
+    expect(after.spec!.podCIDR).toBe(cluster.network.podCidr(INDEX));
     expect(after.status!.daemonEndpoints!.kubeletEndpoint!.Port).toBe(before.status!.daemonEndpoints!.kubeletEndpoint!.Port);
     // Its Lease now names the new Node as owner.
     await eventually('the Lease owned by the new Node', async () => {
@@ -91,8 +91,8 @@ describe('pods', () => {
   it('runs an echo pod bound to the node: Running and Ready in the API, answering HTTP on its pod IP with its name', async () => {
     await cluster.admin.pods.create(boundPod('web', NODE, { containers: [echo()] }));
     const s = await podStatus(cluster.admin, 'web', (st) => st.phase === 'Running' && conditionOf(st, 'Ready') === 'True', 'Running and Ready');
-    expect(s.podIP).toMatch(new RegExp(`^127\\.244\\.${INDEX}\\.\\d+$`));
-    expect(s.hostIP).toBe(`127.10.0.${INDEX}`);
+    expect(cidrContains(cluster.network.podCidr(INDEX), s.podIP!)).toBe(true);
+    expect(s.hostIP).toBe(cluster.network.nodeIP(INDEX));
     expect(s.containerStatuses![0]).toMatchObject({ name: 'web', ready: true, restartCount: 0 });
     expect(s.containerStatuses![0].containerID).toMatch(/^process:\/\/[0-9a-f]{32}$/);
     const res = await eventually('an answer', () => request('GET', `http://${s.podIP}:8080/`).then((r) => (r.status === 200 ? r : undefined)));

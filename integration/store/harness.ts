@@ -23,12 +23,17 @@ export interface StoreProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node services/store/dist/main.js` against NATS; resolves once it is ready. */
+/**
+ * Starts `node services/store/dist/main.js` against NATS; resolves once it is ready. Plaintext
+ * (--insecure-plaintext) unless `extra` sets up TLS (--tls-cert): the etcd protocol tests are
+ * not about who may call (security.test.ts is).
+ */
 export async function startStore(natsUrl: string, extra: string[] = []): Promise<StoreProcess> {
   ensureBuilt();
+  const transport = extra.includes('--tls-cert') ? [] : ['--insecure-plaintext'];
   const proc = await spawnService({
     cmd: process.execPath,
-    args: [STORE_MAIN, '--listen', '127.0.0.1:0', '--nats-url', natsUrl, '--compaction-window', '0', ...extra],
+    args: [STORE_MAIN, '--listen', '127.0.0.1:0', '--nats-url', natsUrl, '--compaction-window', '0', ...transport, ...extra],
     readyPattern: /"address":"(127\.0\.0\.1:\d+)"[^\n]*"msg":"store started"/,
     timeoutMs: 60_000,
   });

@@ -4,8 +4,10 @@
 // The two gRPC messages are tiny, so they are encoded by hand: HealthCheckRequest { string
 // service = 1 }, HealthCheckResponse { ServingStatus status = 1 } (0 UNKNOWN, 1 SERVING,
 // 2 NOT_SERVING, 3 SERVICE_UNKNOWN).
+import * as fs from 'fs';
 import * as grpc from '@grpc/grpc-js';
 import * as https from 'https';
+import { pkiPaths } from './pki';
 
 const STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
@@ -41,10 +43,11 @@ const HealthClient = grpc.makeGenericClientConstructor(
 
 /**
  * The serving status of a server ('' = the whole server): SERVING, NOT_SERVING, ..., or an
- * error text such as "unreachable: ..." when the call fails.
+ * error text such as "unreachable: ..." when the call fails. `credentials`: TLS for servers
+ * that require it (the store: healthCredentials); default plaintext.
  */
-export function checkHealth(address: string, timeoutMs = 2000, service = ''): Promise<string> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+export function checkHealth(address: string, timeoutMs = 2000, service = '', credentials = grpc.credentials.createInsecure()): Promise<string> {
+  const client = new HealthClient(address, credentials);
   return new Promise((resolve) => {
     (client as unknown as { check: (req: string, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Buffer) => void) => void }).check(
       service,
@@ -56,6 +59,33 @@ export function checkHealth(address: string, timeoutMs = 2000, service = ''): Pr
       },
     );
   });
+}
+
+/**
+ * The credentials a component's health check needs: the store serves mutual TLS to the
+ * identities it allows, so it is asked with the store administrator's certificate (pki.ts);
+ * kubelets and proxies serve TLS with certificates of the cluster CA (their health checks need
+ * no credentials); the others answer plaintext.
+ */
+export function healthCredentials(dataDir: string, component: string): grpc.ChannelCredentials {
+  if (/^(kubelet|proxy)-/.test(component)) return nodeServerCredentials(dataDir);
+  if (component !== 'store') return grpc.credentials.createInsecure();
+  const p = pkiPaths(dataDir);
+  try {
+    return grpc.credentials.createSsl(fs.readFileSync(p.caCert), fs.readFileSync(p.storeAdminKey), fs.readFileSync(p.storeAdminCert));
+  } catch {
+    // No certificate (a data dir of an older k8ts): ask in plaintext; the answer says why not.
+    return grpc.credentials.createInsecure();
+  }
+}
+
+/** TLS trusting the cluster CA (a data dir without one: the system roots, and the check says why it fails). */
+function nodeServerCredentials(dataDir: string): grpc.ChannelCredentials {
+  try {
+    return grpc.credentials.createSsl(fs.readFileSync(pkiPaths(dataDir).caCert));
+  } catch {
+    return grpc.credentials.createSsl();
+  }
 }
 
 /** An HTTPS readiness probe: the URL, the CA to trust, and the client certificate to present (PEM texts). */

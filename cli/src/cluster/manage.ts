@@ -9,12 +9,12 @@ import { CliError } from '../errors';
 import type { IO } from '../io';
 import { formatTable, humanDuration } from '../printers/table';
 import { k8tsCommand, shellWord } from '../self';
-import { checkHealth, checkHttps } from './health';
+import { checkHealth, checkHttps, healthCredentials } from './health';
 import { defaultDataDir, layout, readState, removeState, writeState } from './layout';
 import type { Layout, ProcessEntry } from './layout';
 import { pkiPaths } from './pki';
 import { findPodProcesses, isRunning, logTail, spawnComponent, componentEnv, stopAll, stopPodProcesses } from './procs';
-import { stopEverything } from './up';
+import { componentKind, listeningAddress, stopEverything } from './up';
 
 /** The data dir a cluster command works on. */
 export function clusterDataDir(flag: string | undefined, io: IO, configFlag?: string): string {
@@ -84,7 +84,7 @@ export async function status(io: IO, dataDir: string, opts: { output?: string } 
     st.processes.map(async (p) => {
       const alive = isRunning(p);
       let health = alive ? 'RUNNING' : p.stopped ? 'STOPPED' : 'EXITED';
-      if (alive && p.address && p.name !== 'nats') health = await checkHealth(p.address, 1500);
+      if (alive && p.address && componentKind(p.name) === 'service') health = await checkHealth(p.address, 1500, '', healthCredentials(l.dataDir, p.name));
       let uptime = '';
       if (alive) {
         try {
@@ -170,8 +170,8 @@ export async function stopComponents(io: IO, dataDir: string, names: string[]): 
   for (const e of entries) io.out(running.includes(e) ? `${e.name} stopped\n` : `${e.name} was not running\n`);
 }
 
-/** k8ts start NAME...: starts stopped components again with the command line they had. */
-export async function startComponents(io: IO, dataDir: string, names: string[]): Promise<void> {
+/** k8ts start NAME...: starts stopped components again with the command line they had, each waited for (timeoutMs, default 30 s). */
+export async function startComponents(io: IO, dataDir: string, names: string[], opts: { timeoutMs?: number } = {}): Promise<void> {
   const l = layout(dataDir);
   const st = stateOrFail(l, io.env);
   const entries = findEntries(st, names);
@@ -184,23 +184,29 @@ export async function startComponents(io: IO, dataDir: string, names: string[]):
     sp.child.unref();
     Object.assign(e, sp.entry, { address: e.address, stopped: false });
     writeState(l, st);
-    // Wait until it listens (its address may change: port 0) and answers its health check.
-    const deadline = Date.now() + 30_000;
-    let address: string | undefined;
-    for (;;) {
-      if (!isRunning(e)) {
-        throw new CliError(`${e.name} failed to start: it exited\n  log: ${e.log}\n${logTail(e.log, sp.logOffset)}`);
-      }
-      const text = fs.readFileSync(e.log).subarray(sp.logOffset).toString('utf8');
-      const m = /"msg":"listening"[^\n]*"address":"([^"]+)"/.exec(text) ?? /"address":"([^"]+)"[^\n]*"msg":"listening"/.exec(text);
-      if (m) address = m[1];
-      if (address && (await checkHealth(address, 1000)) === 'SERVING') break;
-      if (Date.now() > deadline) throw new CliError(`${e.name} did not become ready in time\n  log: ${e.log}\n${logTail(e.log, sp.logOffset)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    e.address = address;
+    e.address = await waitStarted(e, sp.logOffset, opts.timeoutMs ?? 30_000, l.dataDir);
     writeState(l, st);
     io.out(`${e.name} started\n`);
+  }
+}
+
+/**
+ * Waits until a component started again is ready, and returns its address (which changes when
+ * its port was 0): nats-server once its log says it is ready (it speaks no gRPC, so it has no
+ * health check to ask), a k8ts service once it logged where it listens and its health check
+ * answers SERVING.
+ */
+async function waitStarted(e: ProcessEntry, logOffset: number, timeoutMs: number, dataDir: string): Promise<string | undefined> {
+  const kind = componentKind(e.name);
+  const deadline = Date.now() + timeoutMs;
+  const failure = (why: string) => new CliError(`${e.name} ${why}\n  log: ${e.log}\n${logTail(e.log, logOffset)}`);
+  for (;;) {
+    if (!isRunning(e)) throw failure('failed to start: it exited');
+    const found = listeningAddress(kind, e.log, logOffset);
+    if (found && kind === 'nats') return found === 'ready' ? e.address : found;
+    if (found && (await checkHealth(found, 1000, '', healthCredentials(dataDir, e.name))) === 'SERVING') return found;
+    if (Date.now() > deadline) throw failure('did not become ready in time');
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

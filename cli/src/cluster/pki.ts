@@ -14,19 +14,32 @@
 //                       service range)
 //   admin.crt / .key    the administrator's client certificate (1 year), CN kubernetes-admin,
 //                       O system:masters, as kubeadm's admin.conf; it goes into the kubeconfig
+//   store.crt / .key    the store's serving certificate (1 year): localhost, 127.0.0.1; the
+//                       store requires client certificates of the CA (mutual TLS)
+//   apiserver-etcd-client.crt / .key
+//                       the apiserver's client certificate to the store (1 year), CN
+//                       kube-apiserver-etcd-client as kubeadm's; one of the two identities
+//                       the store lets in (--allowed-client)
+//   store-admin.crt / .key
+//                       the other: an administrator's, for etcdctl (CN k8ts-store-admin,
+//                       O system:masters); also what `k8ts up` and `status` check the store's
+//                       health with
+//   nats/store.nk, nats/apiserver.nk
+//                       the NKey seeds the store and the apiserver authenticate to NATS with
+//                       (natsusers.ts); nats.conf holds only their public keys
 //
 // Every `up` checks the certificates: one that is missing, not signed by the CA, about to
 // expire (30 days) or, for the serving certificate, with other SANs than the cluster needs
 // now, is issued again; the others are kept.
 //
-// Node tokens follow the apiserver's format (services/apiserver/src/auth/README.md): a
-// compact JWS, header {alg: ES256, kid: base64url(SHA-256(SPKI DER)), typ: JWT}, claims
-// iss/aud "k8ts", sub "system:node:<node>", k8ts: {node: {name}}. The CLI signs them with
-// Node's crypto: components never import each other's sources.
+// Node tokens are minted by @k8ts/kit's issueNodeToken, the code the apiserver issues them
+// with (one token format: packages/kit/src/jwt.ts and tokens.ts): a compact JWS, header
+// {alg: ES256, kid: base64url(SHA-256(SPKI DER)), typ: JWT}, claims iss/aud "k8ts",
+// sub "system:node:<node>", k8ts: {node: {name}}.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { certificateInfo, createCA, isIssuedBy, issueCertificate } from '@k8ts/kit';
+import { TokenIssuer, certificateInfo, createCA, generateKeyPairPem, isIssuedBy, issueCertificate, issueNodeToken as issueNodeTokenWith } from '@k8ts/kit';
 import type { CertificateAndKey, CertificateUsage } from '@k8ts/kit';
 import { CliError } from '../errors';
 
@@ -37,57 +50,26 @@ export interface Credentials {
   proxy: string;
   /**
    * The kubelet of simulated nodes (--sim-nodes): it writes many Nodes, which no node token
-   * allows, so it is a static user in system:masters (simulation only).
+   * allows, so it is the static user system:k8ts-sim-kubelet, in no group: the apiserver's
+   * default policy grants that user a kubelet's rules over every node (ClusterRole
+   * system:k8ts:sim-kubelet), nothing more.
    */
   simKubelet?: string;
   /** Node name -> node token (JWT). */
   nodes: Record<string, string>;
 }
 
+/** The user of the simulated nodes' kubelet (the apiserver's USER_SIM_KUBELET, bound by its default policy). */
+export const SIM_KUBELET_USER = 'system:k8ts-sim-kubelet';
+
 /** A random bearer token: 32 bytes, base64url. */
 export function generateToken(): string {
   return crypto.randomBytes(32).toString('base64url');
 }
 
-/** An ES256 signing key pair as PEM (private PKCS#8, public SPKI). */
-export function generateKeyPairPem(): { privateKeyPem: string; publicKeyPem: string } {
-  const pair = crypto.generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  return { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey };
-}
-
-/** The key id of a public key: base64url(SHA-256(SPKI DER)). */
-export function keyId(publicKey: crypto.KeyObject): string {
-  return crypto.createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
-}
-
-const b64json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-
-/** Signs claims as an ES256 compact JWS with the PEM private key. */
-export function signJwt(privateKeyPem: string, claims: Record<string, unknown>): string {
-  const key = crypto.createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== 'ec') throw new Error('the signing key must be an EC P-256 key');
-  const kid = keyId(crypto.createPublicKey(key));
-  const input = `${b64json({ alg: 'ES256', kid, typ: 'JWT' })}.${b64json(claims)}`;
-  const sig = crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  return `${input}.${sig.toString('base64url')}`;
-}
-
-/** A node token for the kubelet of `nodeName`, without expiry. */
+/** A node token for the kubelet of `nodeName`, without expiry, signed with the PEM private key. */
 export function issueNodeToken(privateKeyPem: string, nodeName: string, now = Date.now()): string {
-  const iat = Math.floor(now / 1000);
-  return signJwt(privateKeyPem, {
-    iss: 'k8ts',
-    sub: `system:node:${nodeName}`,
-    aud: ['k8ts'],
-    iat,
-    nbf: iat,
-    jti: crypto.randomUUID(),
-    k8ts: { node: { name: nodeName } },
-  });
+  return issueNodeTokenWith(new TokenIssuer({ key: privateKeyPem, now: () => now }), { nodeName });
 }
 
 /** One line of Kubernetes' token file format: token,user,uid,"group1,group2". */
@@ -109,6 +91,14 @@ export interface PkiPaths {
   apiserverKey: string;
   adminCert: string;
   adminKey: string;
+  storeCert: string;
+  storeKey: string;
+  apiserverEtcdClientCert: string;
+  apiserverEtcdClientKey: string;
+  storeAdminCert: string;
+  storeAdminKey: string;
+  /** The NKey seeds of the NATS users (natsusers.ts). */
+  natsDir: string;
 }
 
 export function pkiPaths(dataDir: string): PkiPaths {
@@ -126,6 +116,13 @@ export function pkiPaths(dataDir: string): PkiPaths {
     apiserverKey: path.join(dir, 'apiserver.key'),
     adminCert: path.join(dir, 'admin.crt'),
     adminKey: path.join(dir, 'admin.key'),
+    storeCert: path.join(dir, 'store.crt'),
+    storeKey: path.join(dir, 'store.key'),
+    apiserverEtcdClientCert: path.join(dir, 'apiserver-etcd-client.crt'),
+    apiserverEtcdClientKey: path.join(dir, 'apiserver-etcd-client.key'),
+    storeAdminCert: path.join(dir, 'store-admin.crt'),
+    storeAdminKey: path.join(dir, 'store-admin.key'),
+    natsDir: path.join(dir, 'nats'),
   };
 }
 
@@ -146,7 +143,7 @@ export function ensureCredentials(dataDir: string, nodeNames: string[], opts: { 
   fs.mkdirSync(p.tokensDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(p.dir, 0o700);
   if (!fs.existsSync(p.key)) {
-    const { privateKeyPem, publicKeyPem } = generateKeyPairPem();
+    const { privateKeyPem, publicKeyPem } = generateKeyPairPem('ES256');
     writeSecret(p.key, privateKeyPem);
     fs.writeFileSync(p.pub, publicKeyPem);
   }
@@ -175,8 +172,8 @@ export function ensureCredentials(dataDir: string, nodeNames: string[], opts: { 
     tokenFileLine(creds.controllerManager, 'system:kube-controller-manager', 'system:kube-controller-manager'),
     tokenFileLine(creds.proxy, 'system:kube-proxy', 'system:kube-proxy'),
   ];
-  // Only while simulated nodes are in use: this user may do anything.
-  if (opts.simKubelet) lines.push(tokenFileLine(creds.simKubelet as string, 'system:k8ts-sim-kubelet', 'system:k8ts-sim-kubelet', ['system:masters']));
+  // Only while simulated nodes are in use; its rights are the apiserver's bootstrap policy's.
+  if (opts.simKubelet) lines.push(tokenFileLine(creds.simKubelet as string, SIM_KUBELET_USER, SIM_KUBELET_USER));
   writeSecret(p.tokenFile, `${lines.join('\n')}\n`);
   writeSecret(path.join(p.tokensDir, 'scheduler.token'), creds.scheduler);
   writeSecret(path.join(p.tokensDir, 'controller-manager.token'), creds.controllerManager);
@@ -198,6 +195,16 @@ export const RENEW_BEFORE_DAYS = 30;
 export const ADMIN_USER = 'kubernetes-admin';
 export const ADMIN_GROUP = 'system:masters';
 export const APISERVER_COMMON_NAME = 'kube-apiserver';
+/** The store's serving certificate. */
+export const STORE_COMMON_NAME = 'k8ts-store';
+/** The apiserver's client certificate to the store: kubeadm's apiserver-etcd-client. */
+export const APISERVER_ETCD_CLIENT_USER = 'kube-apiserver-etcd-client';
+/** An administrator's client certificate to the store (etcdctl). */
+export const STORE_ADMIN_USER = 'k8ts-store-admin';
+/** The store's --allowed-client in a `k8ts up` cluster: these two certificates and no other. */
+export const STORE_ALLOWED_CLIENTS = [`CN=${APISERVER_ETCD_CLIENT_USER}`, `CN=${STORE_ADMIN_USER}`];
+/** The store listens on loopback: its serving certificate names it so. */
+export const STORE_SANS: SubjectAltNames = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
 
 /** The names of the `kubernetes` Service in the default namespace (kube-apiserver's serving certificate has them all). */
 export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
@@ -312,9 +319,10 @@ export interface CertificatesResult {
 }
 
 /**
- * Makes sure the cluster CA, the apiserver's serving certificate (with `sans`) and the
- * administrator's client certificate exist and are current, issuing only what is missing or
- * no longer right. Running it again with the same SANs changes nothing.
+ * Makes sure the cluster CA, the apiserver's serving certificate (with `sans`), the
+ * administrator's client certificate, and the store's serving and client certificates exist
+ * and are current, issuing only what is missing or no longer right. Running it again with the
+ * same SANs changes nothing.
  */
 export async function ensureCertificates(dataDir: string, sans: SubjectAltNames, now = new Date()): Promise<CertificatesResult> {
   const p = pkiPaths(dataDir);
@@ -334,5 +342,95 @@ export async function ensureCertificates(dataDir: string, sans: SubjectAltNames,
     now,
     issued,
   );
+  await ensureStoreCertificates(p, ca, now, issued);
   return { paths: p, issued };
+}
+
+/** The store's serving certificate and the two client certificates it lets in. */
+async function ensureStoreCertificates(p: PkiPaths, ca: CertificateAndKey, now: Date, issued: string[]): Promise<void> {
+  const leaves: LeafSpec[] = [
+    { what: 'store', certFile: p.storeCert, keyFile: p.storeKey, commonName: STORE_COMMON_NAME, organizations: [], usages: ['server'], sans: STORE_SANS },
+    {
+      what: 'apiserver-etcd-client',
+      certFile: p.apiserverEtcdClientCert,
+      keyFile: p.apiserverEtcdClientKey,
+      commonName: APISERVER_ETCD_CLIENT_USER,
+      organizations: [],
+      usages: ['client'],
+    },
+    { what: 'store-admin', certFile: p.storeAdminCert, keyFile: p.storeAdminKey, commonName: STORE_ADMIN_USER, organizations: [ADMIN_GROUP], usages: ['client'] },
+  ];
+  for (const leaf of leaves) await ensureLeaf(ca, leaf, now, issued);
+}
+
+// ---- the kubelet API and the proxies' admin API ----------------------------------------
+//
+//   apiserver-kubelet-client.crt / .key
+//                       the apiserver's client certificate to kubelets (1 year), CN
+//                       kube-apiserver-kubelet-client as kubeadm's; the apiserver's default
+//                       policy binds that user to system:kubelet-api-admin
+//   nodes/kubelet-<node>.crt / .key, nodes/proxy-<node>.crt / .key
+//                       the serving certificates of each node's kubelet API and proxy admin
+//                       API (1 year), for the node's IP and name; kubelets and proxies verify
+//                       their callers' client certificates against ca.crt (--client-ca-file)
+
+/** The apiserver's client certificate to kubelets: kubeadm's apiserver-kubelet-client. */
+export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+
+/** A server on a node whose callers must verify it: a kubelet or a proxy. */
+export interface NodeServer {
+  component: 'kubelet' | 'proxy';
+  /** The node's name ('sim' for the simulated nodes' kubelet). */
+  node: string;
+  /** The address it serves on: the node's IP. */
+  ip: string;
+}
+
+/** The files of a node server's serving certificate. */
+export function nodeServerPaths(dataDir: string, s: Pick<NodeServer, 'component' | 'node'>): { cert: string; key: string } {
+  const dir = path.join(pkiPaths(dataDir).dir, 'nodes');
+  return { cert: path.join(dir, `${s.component}-${s.node}.crt`), key: path.join(dir, `${s.component}-${s.node}.key`) };
+}
+
+/** The files of the apiserver's client certificate to kubelets. */
+export function apiserverKubeletClientPaths(dataDir: string): { cert: string; key: string } {
+  const dir = pkiPaths(dataDir).dir;
+  return { cert: path.join(dir, 'apiserver-kubelet-client.crt'), key: path.join(dir, 'apiserver-kubelet-client.key') };
+}
+
+/** The serving certificate a node server must have: CN names it, SANs its IP and its node. */
+function nodeServerSpec(dataDir: string, s: NodeServer): LeafSpec {
+  const files = nodeServerPaths(dataDir, s);
+  return {
+    what: `${s.component}-${s.node}`,
+    certFile: files.cert,
+    keyFile: files.key,
+    // as a kubelet's serving certificate (kubelet-serving CSRs): the node's identity
+    commonName: s.component === 'kubelet' ? `system:node:${s.node}` : `kube-proxy:${s.node}`,
+    organizations: s.component === 'kubelet' ? ['system:nodes'] : [],
+    usages: ['server'],
+    sans: { dnsNames: [s.node, 'localhost'], ipAddresses: [...new Set([s.ip, '127.0.0.1'])] },
+  };
+}
+
+/**
+ * Makes sure the apiserver's kubelet client certificate and the serving certificate of every
+ * node server exist and are current (the cluster CA of ensureCertificates signs them), issuing
+ * only what is missing or no longer right (a node whose IP changed gets a new one). Returns
+ * what was issued and why.
+ */
+export async function ensureNodeCertificates(dataDir: string, servers: NodeServer[], now = new Date()): Promise<string[]> {
+  const p = pkiPaths(dataDir);
+  fs.mkdirSync(path.join(p.dir, 'nodes'), { recursive: true, mode: 0o700 });
+  const issued: string[] = [];
+  const ca = await ensureCA(p, now, issued);
+  const client = apiserverKubeletClientPaths(dataDir);
+  await ensureLeaf(
+    ca,
+    { what: 'apiserver-kubelet-client', certFile: client.cert, keyFile: client.key, commonName: APISERVER_KUBELET_CLIENT_USER, organizations: [], usages: ['client'] },
+    now,
+    issued,
+  );
+  for (const s of servers) await ensureLeaf(ca, nodeServerSpec(dataDir, s), now, issued);
+  return issued;
 }

@@ -1,7 +1,9 @@
 // k8ts up: a local multi-node cluster from separate processes, like kind without containers.
 //
-//   nats-server (JetStream, file storage under the data dir)
-//     -> store (etcd v3 API on the JetStream stream) and apiserver (token file, signing key
+//   nats-server (JetStream, file storage under the data dir; only the store's and the
+//   apiserver's NKey users may connect, each to its own subjects: natsusers.ts)
+//     -> store (etcd v3 API on the JetStream stream; mutual TLS, only the apiserver's and the
+//        store administrator's certificates may call) and apiserver (token file, signing key
 //        and certificates from <data-dir>/pki; it waits for the store) together
 //       -> scheduler, controller-manager, and per node a kubelet and a proxy, together
 //
@@ -30,11 +32,23 @@ import type { Context } from '../config';
 import { CliError } from '../errors';
 import type { IO } from '../io';
 import { parseTimeout } from '../session';
-import { checkHealth, checkHttps } from './health';
+import { checkHealth, checkHttps, healthCredentials } from './health';
 import { defaultDataDir, layout, nodeIP, nodeName, readSettings, readState, removeState, stopRank, writeSettings, writeState } from './layout';
 import type { ClusterSettings, ClusterState, Layout, ProcessEntry } from './layout';
 import { writeKubeconfig } from './kubeconfig';
-import { apiserverSans, ensureCertificates, ensureCredentials, firstServiceIP, pkiPaths } from './pki';
+import {
+  type NodeServer,
+  STORE_ALLOWED_CLIENTS,
+  apiserverKubeletClientPaths,
+  apiserverSans,
+  ensureCertificates,
+  ensureCredentials,
+  ensureNodeCertificates,
+  firstServiceIP,
+  nodeServerPaths,
+  pkiPaths,
+} from './pki';
+import { ensureNatsUsers, natsAuthorization, natsSeedFile } from './natsusers';
 import type { Credentials } from './pki';
 import { k8tsCommand, pathHint, shellWord } from '../self';
 import { componentEnv, isRunning, logTail, spawnComponent, stopAll, stopPodProcesses } from './procs';
@@ -268,14 +282,39 @@ export function planComponents(
     node,
     kind: 'service',
   });
-  const store = svc('store', 'store', ['--listen', storeAddress, '--nats-url', natsUrl]);
+  // The store serves mutual TLS to the apiserver and the store administrator only, and both
+  // authenticate to NATS with their own NKey (natsusers.ts).
+  const store = svc('store', 'store', [
+    '--listen',
+    storeAddress,
+    '--nats-url',
+    natsUrl,
+    '--nats-nkey',
+    natsSeedFile(p, 'store'),
+    '--tls-cert',
+    p.storeCert,
+    '--tls-key',
+    p.storeKey,
+    '--tls-client-ca',
+    p.caCert,
+    '--allowed-client',
+    STORE_ALLOWED_CLIENTS.join(','),
+  ]);
   const apiserver = svc('apiserver', 'apiserver', [
     '--listen',
     server,
     '--etcd-servers',
     storeAddress,
+    '--etcd-cafile',
+    p.caCert,
+    '--etcd-certfile',
+    p.apiserverEtcdClientCert,
+    '--etcd-keyfile',
+    p.apiserverEtcdClientKey,
     '--nats-url',
     natsUrl,
+    '--nats-nkey',
+    natsSeedFile(p, 'apiserver'),
     '--token-auth-file',
     p.tokenFile,
     '--service-account-key-file',
@@ -292,6 +331,13 @@ export function planComponents(
     p.caCert,
     '--advertise-address',
     APISERVER_IP,
+    // kubelets: verify their serving certificates, present the apiserver's kubelet client certificate
+    '--kubelet-ca',
+    p.caCert,
+    '--kubelet-client-certificate',
+    apiserverKubeletClientPaths(l.dataDir).cert,
+    '--kubelet-client-key',
+    apiserverKubeletClientPaths(l.dataDir).key,
   ]);
   apiserver.httpsReady = { url: `${httpsServerUrl(s)}/readyz`, caFile: p.caCert, certFile: p.adminCert, keyFile: p.adminKey };
   const token = (name: string) => path.join(p.tokensDir, `${name}.token`);
@@ -334,10 +380,28 @@ export function planComponents(
           path.join(l.nodes, n),
           '--runtime',
           s.runtime,
+          ...nodeServerArgs(l, s, { component: 'kubelet', node: n, ip }),
         ],
         n,
       ),
-      svc(`proxy-${n}`, 'proxy', ['--listen', `${ip}:0`, '--apiserver', server, '--token-file', token('proxy'), '--node-name', n, '--node-ip', ip], n),
+      svc(
+        `proxy-${n}`,
+        'proxy',
+        [
+          '--listen',
+          `${ip}:0`,
+          '--apiserver',
+          server,
+          '--token-file',
+          token('proxy'),
+          '--node-name',
+          n,
+          '--node-ip',
+          ip,
+          ...nodeServerArgs(l, s, { component: 'proxy', node: n, ip }),
+        ],
+        n,
+      ),
     );
   }
   if (s.simNodes > 0) {
@@ -362,10 +426,38 @@ export function planComponents(
         // Simulated pods never bind their IPs: a range of its own, one /24 per node.
         '--pod-cidr',
         SIM_POD_CIDR,
+        ...nodeServerArgs(l, s, SIM_KUBELET_SERVER),
       ]),
     );
   }
   return { store, apiserver, controlPlane, nodes };
+}
+
+/** The simulated nodes' kubelet serves their kubelet API on loopback. */
+const SIM_KUBELET_SERVER: NodeServer = { component: 'kubelet', node: 'sim', ip: '127.0.0.1' };
+
+/** The servers on the nodes: a kubelet and a proxy per node, and the simulated nodes' kubelet. */
+export function nodeServers(s: ClusterSettings): NodeServer[] {
+  const out: NodeServer[] = [];
+  for (let i = 1; i <= s.nodes; i++) {
+    const node = nodeName(i);
+    const ip = nodeIP(s.nodeSubnet, i);
+    out.push({ component: 'kubelet', node, ip }, { component: 'proxy', node, ip });
+  }
+  if (s.simNodes > 0) out.push(SIM_KUBELET_SERVER);
+  return out;
+}
+
+/**
+ * How a kubelet or a proxy serves its API: TLS with its certificate from the cluster CA,
+ * callers' client certificates verified against the CA, bearer tokens and every call checked
+ * by the apiserver's reviews over its HTTPS API (trusting the CA). Nothing is anonymous;
+ * `--component-arg kubelet:--anonymous-auth` would say so explicitly (and the kubelet warns).
+ */
+function nodeServerArgs(l: Layout, s: ClusterSettings, server: NodeServer): string[] {
+  const p = pkiPaths(l.dataDir);
+  const files = nodeServerPaths(l.dataDir, server);
+  return ['--tls-cert', files.cert, '--tls-key', files.key, '--client-ca-file', p.caCert, '--apiserver-https', httpsServerUrl(s), '--apiserver-https-ca', p.caCert];
 }
 
 /** Names of the nodes whose kubelets `up` waits for (simulated ones are sim-1 ... sim-N). */
@@ -388,8 +480,20 @@ export class StartError extends CliError {
   }
 }
 
-/** Reads the log since `offset` and returns the address of the first `listening` line. */
-function listeningAddress(plan: Plan, file: string, offset: number): string | undefined {
+/** How a component says it listens and is ready: nats-server in its log, k8ts services by their health check. */
+export type ComponentKind = Plan['kind'];
+
+/** The kind of the component of this name (in a plan or in state.json). */
+export function componentKind(name: string): ComponentKind {
+  return name === 'nats' ? 'nats' : 'service';
+}
+
+/**
+ * Reads the log since `offset` and returns the address of the first `listening` line; for
+ * nats-server, its client address once it logged that it is ready ('ready' when it did not
+ * say where it listens). nats-server speaks no gRPC: that line is all its readiness.
+ */
+export function listeningAddress(kind: ComponentKind, file: string, offset: number): string | undefined {
   let text: string;
   try {
     const buf = fs.readFileSync(file);
@@ -397,7 +501,7 @@ function listeningAddress(plan: Plan, file: string, offset: number): string | un
   } catch {
     return undefined;
   }
-  if (plan.kind === 'nats') {
+  if (kind === 'nats') {
     if (!/Server is ready/.test(text)) return undefined;
     const m = /Listening for client connections on ([\d.]+:\d+)/.exec(text);
     return m ? m[1] : 'ready';
@@ -460,7 +564,7 @@ export class Launcher {
     while (!address) {
       await sleep(40);
       if (this.failure) throw this.failure;
-      address = listeningAddress(plan, sp.entry.log, sp.logOffset);
+      address = listeningAddress(plan.kind, sp.entry.log, sp.logOffset);
       if (address) break;
       if (exited) fail(exitText(exited));
       if (Date.now() > this.deadline) fail('it did not start listening in time');
@@ -475,7 +579,7 @@ export class Launcher {
     for (;;) {
       if (this.failure) throw this.failure;
       if (exited) fail(exitText(exited));
-      const health = await checkHealth(address, 1000);
+      const health = await checkHealth(address, 1000, '', healthCredentials(this.l.dataDir, plan.name));
       if (health === 'SERVING') break;
       if (Date.now() > this.deadline) fail(`its health check still answers ${health}`);
       await sleep(50);
@@ -661,6 +765,8 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
     { simKubelet: settings.simNodes > 0 },
   );
   const certificates = await ensureCertificates(l.dataDir, apiserverSans(APISERVER_IP, settings.serviceCidr));
+  certificates.issued.push(...(await ensureNodeCertificates(l.dataDir, nodeServers(settings))));
+  const natsUsers = ensureNatsUsers(certificates.paths);
   const server = `${APISERVER_IP}:${settings.apiserverPort}`;
   const httpsServer = httpsServerUrl(settings);
 
@@ -692,7 +798,8 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
         // acknowledged write survives a power loss (one server: no replica to fall back on).
         // (nats-server 2.9 knows no sync_interval: it fsyncs every 2 minutes, as warned above.)
         `jetstream { store_dir: ${JSON.stringify(path.join(l.nats, 'jetstream'))}${oldNats ? '' : `, sync_interval: ${settings.natsSync ?? 'always'}`} }`,
-        '',
+        // No anonymous clients: the store writes its stream, the apiserver reads it, nobody else.
+        natsAuthorization(natsUsers),
       ].join('\n'),
     );
     const plans = planComponents(l, settings, natsUrl, `127.0.0.1:${storePort}`, opts, io.env);

@@ -1,6 +1,6 @@
 // Commands about workloads: scale, logs, wait.
 import type { KindInfo } from '@k8ts/api';
-import { isConflict, isNotFound, parseLabelSelector } from '@k8ts/client';
+import { isConflict, isNotFound, labelSelectorAsSelector, parseLabelSelector, selectorFromSet } from '@k8ts/client';
 import type { KubeObject } from '@k8ts/client';
 import { CliError } from '../errors';
 import { parseResourceArgs, parseSingleResource, resourceLabel, kindLabel } from '../resources';
@@ -66,11 +66,10 @@ async function podFor(session: Session, arg: string): Promise<Obj> {
   let selector: string;
   if (kind.kind === 'Deployment' || kind.kind === 'ReplicaSet') {
     const owner = (await cs.forKind(kind).get(name, { namespace: ns })) as Obj;
-    const ml = owner.spec?.selector?.matchLabels ?? {};
-    selector = Object.entries(ml as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+    selector = labelSelectorAsSelector(owner.spec?.selector).toString();
   } else if (kind.kind === 'Service') {
     const svc = (await cs.services.get(name, { namespace: ns })) as Obj;
-    selector = Object.entries((svc.spec?.selector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+    selector = selectorFromSet(svc.spec?.selector).toString();
   } else {
     throw new CliError(`cannot get logs of ${kindLabel(kind)}/${name}`);
   }

@@ -1,8 +1,9 @@
 // describe: kubectl-like text for one object, with its events. Pods, Deployments,
 // ReplicaSets, Jobs, Services, Nodes, Namespaces and Endpoints have their own layouts; other kinds
 // show their metadata and then their fields.
-import type { KindInfo } from '@k8ts/api';
-import { formatEndpoints, nodeStatus } from '@k8ts/machinery';
+import type { KindInfo, corev1, metav1 } from '@k8ts/api';
+import { SelectorError, formatEndpoints, formatLabelSelector, formatLabels, nodeStatus, tryLabelSelectorAsSelector } from '@k8ts/machinery';
+import { allocatedResourceRows, nodeAllocatable, podResourceRows, quantityText } from './noderesources';
 import { toYaml } from './output';
 import { age, formatTable, humanDuration } from './table';
 
@@ -165,11 +166,11 @@ function containerLines(w: DescribeWriter, depth: number, containers: Obj[], sta
     const requests = c.resources?.requests as Record<string, { value?: string }> | undefined;
     if (limits && Object.keys(limits).length > 0) {
       w.line(d, 'Limits:');
-      for (const [k, v] of Object.entries(limits)) w.kv(d + 1, k, v?.value ?? String(v));
+      for (const [k, v] of Object.entries(limits)) w.kv(d + 1, k, quantityText(v));
     }
     if (requests && Object.keys(requests).length > 0) {
       w.line(d, 'Requests:');
-      for (const [k, v] of Object.entries(requests)) w.kv(d + 1, k, v?.value ?? String(v));
+      for (const [k, v] of Object.entries(requests)) w.kv(d + 1, k, quantityText(v));
     }
     const live = probeText(c.livenessProbe);
     if (live) w.kv(d, 'Liveness', live);
@@ -282,7 +283,7 @@ function describeDeployment(w: DescribeWriter, d: Obj, kind: KindInfo, related: 
   w.kv(0, 'CreationTimestamp', describeTime(md.creationTimestamp));
   w.kv(0, 'Labels', mapLines(md.labels));
   w.kv(0, 'Annotations', annotations(md.annotations));
-  w.kv(0, 'Selector', selectorText(spec.selector));
+  w.kv(0, 'Selector', selectorLine(spec.selector));
   w.kv(
     0,
     'Replicas',
@@ -316,7 +317,7 @@ function describeJob(w: DescribeWriter, job: Obj, kind: KindInfo): void {
   const st = (job.status ?? {}) as Obj;
   const set = (v: unknown) => v !== undefined && v !== null;
   metaHeader(w, job, kind);
-  w.kv(0, 'Selector', selectorText(spec.selector));
+  w.kv(0, 'Selector', selectorLine(spec.selector));
   w.kv(0, 'Labels', mapLines(md.labels));
   w.kv(0, 'Annotations', annotations(md.annotations));
   const owner = controlledBy(job);
@@ -343,16 +344,16 @@ export function stripHash(template: Obj | undefined): Obj | undefined {
   return copy;
 }
 
-function selectorText(sel: Obj | undefined): string {
-  const parts = Object.entries((sel?.matchLabels ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`);
-  for (const e of (sel?.matchExpressions ?? []) as Obj[]) parts.push(`${e.key} ${String(e.operator).toLowerCase()} (${(e.values ?? []).join(',')})`);
-  return parts.join(',') || '<none>';
+/** The Selector line of a Deployment or Job, as kubectl writes it: the selector's text, or why it does not convert. */
+function selectorLine(sel: metav1.LabelSelector | undefined): string {
+  const selector = tryLabelSelectorAsSelector(sel);
+  return selector instanceof SelectorError ? `Failed to get selector: ${selector.message}` : selector.toString();
 }
 
 function describeReplicaSet(w: DescribeWriter, rs: Obj, kind: KindInfo, related: Related): void {
   const md = (rs.metadata ?? {}) as Obj;
   metaHeader(w, rs, kind);
-  w.kv(0, 'Selector', selectorText(rs.spec?.selector));
+  w.kv(0, 'Selector', formatLabelSelector(rs.spec?.selector));
   w.kv(0, 'Labels', mapLines(md.labels));
   w.kv(0, 'Annotations', annotations(md.annotations));
   const owner = controlledBy(rs);
@@ -370,7 +371,7 @@ function describeService(w: DescribeWriter, svc: Obj, kind: KindInfo, related: R
   metaHeader(w, svc, kind);
   w.kv(0, 'Labels', mapLines(md.labels));
   w.kv(0, 'Annotations', annotations(md.annotations));
-  w.kv(0, 'Selector', Object.entries((spec.selector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(','));
+  w.kv(0, 'Selector', formatLabels(spec.selector));
   w.kv(0, 'Type', spec.type || 'ClusterIP');
   w.kv(0, 'IP', spec.clusterIP ?? '');
   w.kv(0, 'IPs', ((spec.clusterIPs ?? []) as string[]).join(',') || spec.clusterIP);
@@ -421,7 +422,7 @@ function describeNode(w: DescribeWriter, node: Obj, kind: KindInfo, related: Rel
     ['Allocatable', st.allocatable],
   ] as const) {
     w.line(0, `${label}:`);
-    for (const [k, v] of Object.entries((res ?? {}) as Record<string, { value?: string }>)) w.kv(1, k, v?.value ?? String(v));
+    for (const [k, v] of Object.entries((res ?? {}) as Record<string, { value?: string }>)) w.kv(1, k, quantityText(v));
   }
   const info = (st.nodeInfo ?? {}) as Obj;
   w.line(0, 'System Info:');
@@ -436,8 +437,14 @@ function describeNode(w: DescribeWriter, node: Obj, kind: KindInfo, related: Rel
   w.kv(0, 'PodCIDRs', ((spec.podCIDRs ?? []) as string[]).join(',') || spec.podCIDR);
   const pods = (related.pods ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   w.line(0, `Non-terminated Pods:          (${pods.length} in total)`);
-  const ph = ['Namespace', 'Name', 'Age'];
-  w.block(1, formatTable(ph, [ph.map((h) => '-'.repeat(h.length)), ...pods.map((p) => [p.metadata?.namespace ?? '', p.metadata?.name ?? '', age(p.metadata?.creationTimestamp)])]));
+  const allocatable = nodeAllocatable(node as corev1.Node);
+  const resources = podResourceRows(pods as corev1.Pod[], allocatable);
+  const ph = ['Namespace', 'Name', 'CPU Requests', 'CPU Limits', 'Memory Requests', 'Memory Limits', 'Age'];
+  w.block(1, formatTable(ph, [ph.map((h) => '-'.repeat(h.length)), ...pods.map((p, i) => [...resources[i], age(p.metadata?.creationTimestamp)])]));
+  w.line(0, 'Allocated resources:');
+  w.line(1, '(Total limits may be over 100 percent, i.e., overcommitted.)');
+  const ah = ['Resource', 'Requests', 'Limits'];
+  w.block(1, formatTable(ah, [ah.map((h) => '-'.repeat(h.length)), ...allocatedResourceRows(pods as corev1.Pod[], allocatable)]));
 }
 
 function describeNamespace(w: DescribeWriter, ns: Obj, kind: KindInfo): void {

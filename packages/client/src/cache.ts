@@ -1,9 +1,9 @@
 // The local cache behind an informer: objects by key (`namespace/name`), secondary indexes
 // computed by index functions, and the read-only Lister view that controllers use.
+import { toLabelSelector } from '@k8ts/machinery';
+import type { LabelSelector } from '@k8ts/machinery';
 import { objectKey } from './objects';
 import type { KubeObject } from './objects';
-import { toLabelSelector } from './selectors';
-import type { LabelSelector } from './selectors';
 
 /** Computes the index values of an object (an object may have several, or none). */
 export type IndexFunc<T> = (obj: T) => string[];

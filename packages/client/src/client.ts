@@ -1,5 +1,5 @@
 // connect(): one gRPC channel to the apiserver and one typed client per kind over it.
-// Every call carries the bearer token, gets a deadline, and fails with an ApiError. Reads
+// Every call carries the bearer token, gets a deadline, and fails with a StatusError. Reads
 // (get, list) are retried with backoff and jitter when the server is UNAVAILABLE; writes
 // and streams never are, since a write whose answer was lost may have happened.
 import * as fs from 'fs';
@@ -8,7 +8,7 @@ import { metav1 } from '@k8ts/api';
 import type { KindInfo } from '@k8ts/api';
 import { Backoff } from './backoff';
 import { realClock, sleep } from './clock';
-import { ApiError, apiErrorFromStatus, toApiError } from './errors';
+import { StatusError, statusErrorFromStatus, toStatusError } from './errors';
 import type { KubeObject } from './objects';
 import { RESOURCES, resourceFor } from './resources';
 import type {
@@ -67,6 +67,8 @@ export interface ConnectOptions {
 export interface GrpcClientset extends Clientset {
   readonly address: string;
   readonly channel: grpc.Channel;
+  /** The bearer token the clientset sends now (for other gRPC clients sharing `channel`). */
+  bearerToken(): Promise<string | undefined>;
 }
 
 const DEFAULT_DEADLINE_MS = 30_000;
@@ -82,8 +84,8 @@ function channelCredentials(tls: ConnectOptions['tls']): grpc.ChannelCredentials
   return grpc.credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
 }
 
-function cancelled(): ApiError {
-  return new ApiError(grpc.status.CANCELLED, 'the call was cancelled by the caller');
+function cancelled(): StatusError {
+  return new StatusError(grpc.status.CANCELLED, 'the call was cancelled by the caller');
 }
 
 interface UnaryOptions extends CallOptions {
@@ -125,9 +127,14 @@ class Transport {
     return c as unknown as Record<string, (...args: unknown[]) => any>;
   }
 
+  /** The current bearer token ('' or undefined: none). */
+  async token(): Promise<string | undefined> {
+    return typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+  }
+
   private async metadata(): Promise<grpc.Metadata> {
     const md = new grpc.Metadata();
-    const token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+    const token = await this.token();
     if (token) md.set('authorization', `Bearer ${token}`);
     return md;
   }
@@ -141,7 +148,7 @@ class Transport {
       try {
         return await this.unaryOnce<Res>(info, method, request, deadline, opts.signal);
       } catch (e) {
-        const err = toApiError(e);
+        const err = toStatusError(e);
         const retriable = opts.idempotent && err.code === grpc.status.UNAVAILABLE && attempt < this.retry.retries;
         const delay = retriable ? backoff.next() : 0;
         if (!retriable || Date.now() + delay >= deadline) throw err;
@@ -170,7 +177,7 @@ class Transport {
         { deadline: new Date(deadline) },
         (err: grpc.ServiceError | null, res: Res) => {
           signal?.removeEventListener('abort', onAbort);
-          if (err) reject(signal?.aborted && err.code === grpc.status.CANCELLED ? cancelled() : toApiError(err));
+          if (err) reject(signal?.aborted && err.code === grpc.status.CANCELLED ? cancelled() : toStatusError(err));
           else resolve(res);
         },
       );
@@ -215,10 +222,10 @@ class Transport {
             queue.push(item);
           }
         });
-        c.on('error', (err: grpc.ServiceError) => queue.fail(toApiError(err)));
+        c.on('error', (err: grpc.ServiceError) => queue.fail(toStatusError(err)));
         c.on('end', () => queue.end());
       },
-      (err) => queue.fail(toApiError(err)),
+      (err) => queue.fail(toStatusError(err)),
     );
     return queue;
   }
@@ -241,8 +248,8 @@ interface WatchResponse {
   status?: metav1.Status;
 }
 
-function missingNamespace(info: ResourceInfo, verb: string, name: string): ApiError {
-  return new ApiError(
+function missingNamespace(info: ResourceInfo, verb: string, name: string): StatusError {
+  return new StatusError(
     grpc.status.INVALID_ARGUMENT,
     `${info.kind.resource} "${name}": a namespace is required to ${verb} a namespaced ${info.kind.kind}`,
     { reason: 'BadRequest' },
@@ -268,7 +275,7 @@ function grpcResourceClient(info: ResourceInfo, t: Transport): GenericResourceCl
   const unwrap = <T>(res: Record<string, unknown> | undefined, key: string, verb: string): T => {
     const value = res?.[key];
     if (value === undefined || value === null) {
-      throw new ApiError(grpc.status.INTERNAL, `${verb} ${kind.resource}: the server's answer holds no ${key}`);
+      throw new StatusError(grpc.status.INTERNAL, `${verb} ${kind.resource}: the server's answer holds no ${key}`);
     }
     return value as T;
   };
@@ -309,7 +316,7 @@ function grpcResourceClient(info: ResourceInfo, t: Transport): GenericResourceCl
         { ...select(opts), resourceVersion: opts.resourceVersion ?? '', allowWatchBookmarks: opts.allowWatchBookmarks ?? false },
         opts,
         (msg) => {
-          if (msg.type === metav1.WatchEventType.WATCH_EVENT_TYPE_ERROR) return apiErrorFromStatus(msg.status);
+          if (msg.type === metav1.WatchEventType.WATCH_EVENT_TYPE_ERROR) return statusErrorFromStatus(msg.status);
           const type = msg.type === undefined ? undefined : EVENT_TYPES[msg.type];
           return type ? { type, object: msg.object ?? {} } : undefined;
         },
@@ -390,9 +397,9 @@ function wrapSyncThrows(client: GenericResourceClient): GenericResourceClient {
       try {
         return fn(...args);
       } catch (err) {
-        if (!streaming) return Promise.reject(toApiError(err));
+        if (!streaming) return Promise.reject(toStatusError(err));
         const q = new StreamQueue<never>();
-        q.fail(toApiError(err));
+        q.fail(toStatusError(err));
         return q;
       }
     };
@@ -414,6 +421,7 @@ export function connect(opts: ConnectOptions): GrpcClientset {
   const clientset: Record<string, unknown> = {
     address: opts.address,
     channel: transport.channel,
+    bearerToken: () => transport.token(),
     forKind: (kind: KindInfo | string) => byMember.get(resourceFor(kind).member),
     close: () => transport.close(),
   };

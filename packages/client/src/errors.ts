@@ -1,90 +1,50 @@
-// The one error type of the client library and the one place that turns what arrives from
-// the wire (a gRPC ServiceError, a watch ERROR event's Status) into it.
+// The one error type of the client library, StatusError, and the one place that turns what
+// arrives from the wire (a gRPC ServiceError, a watch ERROR event's Status) into it. The
+// reasons with their HTTP and gRPC codes, Kubernetes' rules for reading a Status and the
+// Status' place in the metadata are @k8ts/machinery's (status/), shared with the apiserver.
+//
+// The class is named StatusError, as client-go's apierrors.StatusError, so that code seeing
+// both the client and the apiserver can tell it from the apiserver's ApiError (which builds
+// errors; this one reads them). ApiError, toApiError and apiErrorFromStatus remain as
+// deprecated aliases: many components and tests still use them.
 import * as grpc from '@grpc/grpc-js';
-import { metav1 } from '@k8ts/api';
+import type { metav1 } from '@k8ts/api';
+import {
+  type StatusReason as KubernetesReason,
+  STATUS_METADATA_KEY,
+  grpcCodeForStatus,
+  isAlreadyExistsStatus,
+  isConflictStatus,
+  isForbiddenStatus,
+  isGoneStatus,
+  isInvalidStatus,
+  isNotFoundStatus,
+  isServiceUnavailableStatus,
+  isStatusReason,
+  isTimeoutStatus,
+  isUnauthorizedStatus,
+  reasonForGrpcCode,
+  statusFromMetadata,
+} from '@k8ts/machinery';
+
+export { STATUS_METADATA_KEY };
 
 /**
  * Kubernetes' machine-readable failure reasons (metav1.StatusReason), plus 'Cancelled' for
- * a call the caller cancelled.
+ * a call the caller cancelled and 'Unknown' when nothing says more.
  */
-export type StatusReason =
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'Conflict'
-  | 'Invalid'
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'Gone'
-  | 'Expired'
-  | 'Timeout'
-  | 'ServiceUnavailable'
-  | 'TooManyRequests'
-  | 'RequestEntityTooLarge'
-  | 'MethodNotAllowed'
-  | 'InternalError'
-  | 'Cancelled'
-  | 'Unknown';
+export type StatusReason = KubernetesReason | 'Cancelled' | 'Unknown';
 
-/** The metadata key under which k8ts servers attach a binary k8ts.meta.v1.Status. */
-export const STATUS_METADATA_KEY = 'k8ts-status-bin';
+/** The reason of a gRPC code when the server attached no Status. */
+function reasonOfCode(code: grpc.status): StatusReason {
+  if (code === grpc.status.CANCELLED) return 'Cancelled';
+  return reasonForGrpcCode(code) ?? 'Unknown';
+}
 
-/** The reason that goes with each gRPC code when the server attached no Status. */
-const REASON_BY_CODE: Record<number, StatusReason> = {
-  [grpc.status.CANCELLED]: 'Cancelled',
-  [grpc.status.UNKNOWN]: 'Unknown',
-  [grpc.status.INVALID_ARGUMENT]: 'Invalid',
-  [grpc.status.DEADLINE_EXCEEDED]: 'Timeout',
-  [grpc.status.NOT_FOUND]: 'NotFound',
-  [grpc.status.ALREADY_EXISTS]: 'AlreadyExists',
-  [grpc.status.PERMISSION_DENIED]: 'Forbidden',
-  [grpc.status.RESOURCE_EXHAUSTED]: 'RequestEntityTooLarge',
-  [grpc.status.FAILED_PRECONDITION]: 'BadRequest',
-  [grpc.status.ABORTED]: 'Conflict',
-  [grpc.status.OUT_OF_RANGE]: 'Gone',
-  [grpc.status.UNIMPLEMENTED]: 'MethodNotAllowed',
-  [grpc.status.INTERNAL]: 'InternalError',
-  [grpc.status.UNAVAILABLE]: 'ServiceUnavailable',
-  [grpc.status.DATA_LOSS]: 'InternalError',
-  [grpc.status.UNAUTHENTICATED]: 'Unauthorized',
-};
-
-/** The gRPC code for a Kubernetes HTTP status code, for Status objects that carry one. */
-const CODE_BY_HTTP: Record<number, grpc.status> = {
-  400: grpc.status.INVALID_ARGUMENT,
-  401: grpc.status.UNAUTHENTICATED,
-  403: grpc.status.PERMISSION_DENIED,
-  404: grpc.status.NOT_FOUND,
-  405: grpc.status.UNIMPLEMENTED,
-  409: grpc.status.ABORTED,
-  410: grpc.status.OUT_OF_RANGE,
-  413: grpc.status.RESOURCE_EXHAUSTED,
-  422: grpc.status.INVALID_ARGUMENT,
-  429: grpc.status.RESOURCE_EXHAUSTED,
-  500: grpc.status.INTERNAL,
-  503: grpc.status.UNAVAILABLE,
-  504: grpc.status.DEADLINE_EXCEEDED,
-};
-
-/** The gRPC code for a reason, for Status objects that carry no usable HTTP code. */
-const CODE_BY_REASON: Partial<Record<StatusReason, grpc.status>> = {
-  NotFound: grpc.status.NOT_FOUND,
-  AlreadyExists: grpc.status.ALREADY_EXISTS,
-  Conflict: grpc.status.ABORTED,
-  Invalid: grpc.status.INVALID_ARGUMENT,
-  BadRequest: grpc.status.INVALID_ARGUMENT,
-  Unauthorized: grpc.status.UNAUTHENTICATED,
-  Forbidden: grpc.status.PERMISSION_DENIED,
-  Gone: grpc.status.OUT_OF_RANGE,
-  Expired: grpc.status.OUT_OF_RANGE,
-  Timeout: grpc.status.DEADLINE_EXCEEDED,
-  ServiceUnavailable: grpc.status.UNAVAILABLE,
-  TooManyRequests: grpc.status.RESOURCE_EXHAUSTED,
-  RequestEntityTooLarge: grpc.status.RESOURCE_EXHAUSTED,
-  MethodNotAllowed: grpc.status.UNIMPLEMENTED,
-  InternalError: grpc.status.INTERNAL,
-  Cancelled: grpc.status.CANCELLED,
-};
+/** A reason the table knows, or undefined (an empty or unheard-of reason says nothing). */
+function knownReason(reason: string | undefined): KubernetesReason | undefined {
+  return isStatusReason(reason) ? reason : undefined;
+}
 
 /**
  * A failed API call. `code` is the gRPC status code the server answered with; `reason` is
@@ -92,7 +52,7 @@ const CODE_BY_REASON: Partial<Record<StatusReason, grpc.status>> = {
  * server's own message. When the server attached a Status (for example one cause per
  * invalid field), it is in `status` and its causes in `causes`.
  */
-export class ApiError extends Error {
+export class StatusError extends Error {
   readonly code: grpc.status;
   readonly reason: StatusReason;
   readonly status?: metav1.Status;
@@ -103,9 +63,9 @@ export class ApiError extends Error {
     opts: { reason?: StatusReason; status?: metav1.Status; cause?: unknown } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'ApiError';
+    this.name = 'StatusError';
     this.code = code;
-    this.reason = opts.reason ?? REASON_BY_CODE[code] ?? 'Unknown';
+    this.reason = opts.reason ?? reasonOfCode(code);
     this.status = opts.status;
   }
 
@@ -120,102 +80,107 @@ export class ApiError extends Error {
   }
 }
 
+/** @deprecated Use StatusError (renamed so as not to share a name with the apiserver's ApiError). */
+export const ApiError = StatusError;
+/** @deprecated Use StatusError. */
+export type ApiError = StatusError;
+
 function isServiceError(err: unknown): err is grpc.ServiceError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'details' in err;
 }
 
-function attachedStatus(err: grpc.ServiceError): metav1.Status | undefined {
-  const values = err.metadata?.get?.(STATUS_METADATA_KEY) ?? [];
-  for (const value of values) {
-    if (!Buffer.isBuffer(value)) continue;
-    try {
-      return metav1.Status.decode(value);
-    } catch {
-      // A malformed detail is ignored: the code and message still say what happened.
-    }
-  }
-  return undefined;
-}
-
-function knownReason(reason: string | undefined): StatusReason | undefined {
-  return reason && reason in REASON_SET ? (reason as StatusReason) : undefined;
-}
-const REASON_SET: Record<string, true> = Object.fromEntries(
-  [...Object.values(REASON_BY_CODE), 'Conflict', 'BadRequest', 'Expired', 'TooManyRequests'].map((r) => [r, true]),
-);
-
 /**
- * Turns anything a call may fail with into an ApiError. A gRPC ServiceError keeps its code
+ * Turns anything a call may fail with into a StatusError. A gRPC ServiceError keeps its code
  * and the server's message (without grpc-js' "5 NOT_FOUND: " prefix); an attached Status
- * supplies the reason and causes. An ApiError is returned as is; anything else becomes
+ * supplies the reason and causes. A StatusError is returned as is; anything else becomes
  * UNKNOWN with the original as `cause`.
  */
-export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
+export function toStatusError(err: unknown): StatusError {
+  if (err instanceof StatusError) return err;
   if (isServiceError(err)) {
-    const status = attachedStatus(err);
+    const status = statusFromMetadata(err.metadata);
     const message = status?.message || err.details || err.message;
-    return new ApiError(err.code, message, { reason: knownReason(status?.reason), status, cause: err });
+    return new StatusError(err.code, message, { reason: knownReason(status?.reason), status, cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new ApiError(grpc.status.UNKNOWN, message, { cause: err });
+  return new StatusError(grpc.status.UNKNOWN, message, { cause: err });
 }
 
-/** The ApiError for a Status, as carried by a watch ERROR event. */
-export function apiErrorFromStatus(status: metav1.Status | undefined): ApiError {
-  const reason = knownReason(status?.reason);
-  const code =
-    (status?.code ? CODE_BY_HTTP[status.code] : undefined) ?? (reason ? CODE_BY_REASON[reason] : undefined) ?? grpc.status.UNKNOWN;
-  return new ApiError(code, status?.message || 'watch ended with an error event', { reason, status });
+/** The StatusError of a Status, as carried by a watch ERROR event (which has no gRPC code). */
+export function statusErrorFromStatus(status: metav1.Status | undefined): StatusError {
+  return new StatusError(grpcCodeForStatus(status), status?.message || 'watch ended with an error event', {
+    reason: knownReason(status?.reason),
+    status,
+  });
 }
+
+/** @deprecated Use toStatusError. */
+export const toApiError = toStatusError;
+/** @deprecated Use statusErrorFromStatus. */
+export const apiErrorFromStatus = statusErrorFromStatus;
 
 function codeOf(err: unknown): number | undefined {
-  if (err instanceof ApiError) return err.code;
-  if (isServiceError(err)) return err.code;
+  if (err instanceof StatusError || isServiceError(err)) return err.code;
   return undefined;
+}
+
+function attachedStatusOf(err: unknown): metav1.Status | undefined {
+  if (err instanceof StatusError) return err.status;
+  if (isServiceError(err)) return statusFromMetadata(err.metadata);
+  return undefined;
+}
+
+/**
+ * Whether an error is of a kind: its gRPC code is the kind's, or the Status it carries is of
+ * the kind by Kubernetes' rules (apierrors.Is*). The Status decides where k8ts answers a
+ * reason with another gRPC code: a namespace refusing objects is Forbidden over
+ * FAILED_PRECONDITION, a server that gave up waiting is a Timeout over UNAVAILABLE.
+ */
+function errorIs(err: unknown, code: grpc.status, statusIs: (status: metav1.Status | undefined) => boolean): boolean {
+  return codeOf(err) === code || statusIs(attachedStatusOf(err));
 }
 
 /** The object does not exist (NOT_FOUND). */
 export function isNotFound(err: unknown): boolean {
-  return codeOf(err) === grpc.status.NOT_FOUND;
+  return errorIs(err, grpc.status.NOT_FOUND, isNotFoundStatus);
 }
 
 /** The object's name is taken (ALREADY_EXISTS). */
 export function isAlreadyExists(err: unknown): boolean {
-  return codeOf(err) === grpc.status.ALREADY_EXISTS;
+  return errorIs(err, grpc.status.ALREADY_EXISTS, isAlreadyExistsStatus);
 }
 
 /** A stale resourceVersion or failed precondition (ABORTED): read again and retry. */
 export function isConflict(err: unknown): boolean {
-  return codeOf(err) === grpc.status.ABORTED;
+  return errorIs(err, grpc.status.ABORTED, isConflictStatus);
 }
 
-/** The resourceVersion is older than the server keeps (OUT_OF_RANGE, Kubernetes' 410 Gone): list again. */
+/** The resourceVersion is older than the server keeps (OUT_OF_RANGE, Kubernetes' 410 Gone or Expired): list again. */
 export function isGone(err: unknown): boolean {
-  return codeOf(err) === grpc.status.OUT_OF_RANGE;
+  return errorIs(err, grpc.status.OUT_OF_RANGE, isGoneStatus);
 }
 
-/** The request was rejected as invalid (INVALID_ARGUMENT); `causes` lists the fields. */
+/** The request was rejected as invalid (INVALID_ARGUMENT, or 422 Invalid); `causes` lists the fields. */
 export function isInvalid(err: unknown): boolean {
-  return codeOf(err) === grpc.status.INVALID_ARGUMENT;
+  return errorIs(err, grpc.status.INVALID_ARGUMENT, isInvalidStatus);
 }
 
 /** No valid credentials (UNAUTHENTICATED). */
 export function isUnauthorized(err: unknown): boolean {
-  return codeOf(err) === grpc.status.UNAUTHENTICATED;
+  return errorIs(err, grpc.status.UNAUTHENTICATED, isUnauthorizedStatus);
 }
 
-/** The caller may not do this (PERMISSION_DENIED). */
+/** The caller may not do this (PERMISSION_DENIED), or policy refuses it (403 Forbidden: a terminating namespace). */
 export function isForbidden(err: unknown): boolean {
-  return codeOf(err) === grpc.status.PERMISSION_DENIED;
+  return errorIs(err, grpc.status.PERMISSION_DENIED, isForbiddenStatus);
 }
 
 /** The server could not be reached or is overloaded (UNAVAILABLE); safe reads are retried. */
 export function isUnavailable(err: unknown): boolean {
-  return codeOf(err) === grpc.status.UNAVAILABLE;
+  return errorIs(err, grpc.status.UNAVAILABLE, isServiceUnavailableStatus);
 }
 
-/** The call ran out of time (DEADLINE_EXCEEDED). */
+/** The call ran out of time (DEADLINE_EXCEEDED), or the server gave up waiting (504 Timeout): it may still take effect. */
 export function isTimeout(err: unknown): boolean {
-  return codeOf(err) === grpc.status.DEADLINE_EXCEEDED;
+  return errorIs(err, grpc.status.DEADLINE_EXCEEDED, isTimeoutStatus);
 }

@@ -6,7 +6,7 @@
 import type { corev1 } from '@k8ts/api';
 import { realClock } from './clock';
 import type { Clock } from './clock';
-import { isConflict, isNotFound, toApiError } from './errors';
+import { isConflict, isNotFound, toStatusError } from './errors';
 import { noopLogger } from './logger';
 import type { Logger } from './logger';
 import type { KubeObject } from './objects';
@@ -164,7 +164,7 @@ class Recorder implements EventRecorder {
         try {
           await this.write(key, item);
         } catch (err) {
-          const e = toApiError(err);
+          const e = toStatusError(err);
           this.logger.warn(
             { component: this.opts.component, reason: item.reason, object: `${item.ref.namespace}/${item.ref.name}`, code: e.codeName, err: e.message },
             'events: cannot write an event',

@@ -1,4 +1,5 @@
-// An in-memory clientset for unit tests of components (controllers, scheduler, kubelet):
+// @k8ts/client/fake, an entry point of its own (never imported by production code):
+// an in-memory clientset for unit tests of components (controllers, scheduler, kubelet):
 // the same Clientset interface as connect(), over an ObjectTracker that keeps objects,
 // resource versions and a change log, and serves watches from it. Behaviour follows the
 // apiserver's contract where tests depend on it: ALREADY_EXISTS, NOT_FOUND, ABORTED for a
@@ -7,10 +8,12 @@
 // state rather than one snapshot.
 import * as grpc from '@grpc/grpc-js';
 import type { KindInfo, appsv1 } from '@k8ts/api';
+import { parseFieldSelector, parseLabelSelector } from '@k8ts/machinery';
+import type { FieldSelector, LabelSelector } from '@k8ts/machinery';
 import { listAllPages } from './client';
 import { realClock } from './clock';
 import type { Clock } from './clock';
-import { ApiError, toApiError } from './errors';
+import { StatusError, toStatusError } from './errors';
 import { deepCopy, keyOf, objectKey } from './objects';
 import type { KubeObject } from './objects';
 import { RESOURCES, resourceFor } from './resources';
@@ -25,8 +28,6 @@ import type {
   ResourceInfo,
   WatchOptions,
 } from './resources';
-import { parseFieldSelector, parseLabelSelector } from './selectors';
-import type { FieldSelector, LabelSelector } from './selectors';
 import { StreamQueue } from './watch';
 import type { WatchEvent, WatchEventType } from './watch';
 
@@ -65,12 +66,12 @@ interface Watcher {
   queue: StreamQueue<WatchEvent<KubeObject>>;
 }
 
-function notFound(kind: KindInfo, name: string): ApiError {
-  return new ApiError(grpc.status.NOT_FOUND, `${kind.resource} "${name}" not found`);
+function notFound(kind: KindInfo, name: string): StatusError {
+  return new StatusError(grpc.status.NOT_FOUND, `${kind.resource} "${name}" not found`);
 }
 
-function conflict(kind: KindInfo, name: string, why: string): ApiError {
-  return new ApiError(grpc.status.ABORTED, `Operation cannot be fulfilled on ${kind.resource} "${name}": ${why}`);
+function conflict(kind: KindInfo, name: string, why: string): StatusError {
+  return new StatusError(grpc.status.ABORTED, `Operation cannot be fulfilled on ${kind.resource} "${name}": ${why}`);
 }
 
 /**
@@ -153,7 +154,7 @@ export class ObjectTracker {
       !!o &&
       (!w.namespace || o.metadata?.namespace === w.namespace) &&
       w.labels.matches(o.metadata?.labels) &&
-      w.fields.matches(o);
+      w.fields.matchesObject(o);
     const now = matches(e.object);
     const before = e.type === 'MODIFIED' ? matches(e.old) : now;
     let type: WatchEventType | undefined = e.type;
@@ -179,7 +180,7 @@ export class ObjectTracker {
     } else {
       const from = Number(rv);
       if (!Number.isInteger(from) || from < this.compacted) {
-        queue.fail(new ApiError(grpc.status.OUT_OF_RANGE, `too old resource version: ${rv} (${this.compacted})`));
+        queue.fail(new StatusError(grpc.status.OUT_OF_RANGE, `too old resource version: ${rv} (${this.compacted})`));
         return queue;
       }
       for (const e of this.log) if (e.revision > from) this.deliver(watcher, e);
@@ -197,10 +198,10 @@ export class ObjectTracker {
   }
 
   /** Ends every open watch with an error (default UNAVAILABLE: a broken stream). */
-  breakWatches(err: unknown = new ApiError(grpc.status.UNAVAILABLE, 'connection reset')): void {
+  breakWatches(err: unknown = new StatusError(grpc.status.UNAVAILABLE, 'connection reset')): void {
     for (const w of [...this.watchers]) {
       this.watchers.delete(w);
-      w.queue.fail(toApiError(err));
+      w.queue.fail(toStatusError(err));
     }
   }
 
@@ -263,7 +264,7 @@ function fakeResourceClient(info: ResourceInfo, t: ObjectTracker, fake: { react(
   const hasStatus = !!info.methods.updateStatus;
   const ns = (namespace: string | undefined, verb: string, name: string): string => {
     if (!kind.namespaced) return '';
-    if (!namespace) throw new ApiError(grpc.status.INVALID_ARGUMENT, `${resource} "${name}": a namespace is required to ${verb} a namespaced ${kind.kind}`);
+    if (!namespace) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${resource} "${name}": a namespace is required to ${verb} a namespaced ${kind.kind}`);
     return namespace;
   };
   const act = async (verb: string, namespace: string, name: string, object?: unknown) => {
@@ -274,7 +275,7 @@ function fakeResourceClient(info: ResourceInfo, t: ObjectTracker, fake: { react(
     const fields = parseFieldSelector(opts.fieldSelector ?? '');
     const namespace = kind.namespaced ? (opts.namespace ?? '') : '';
     return (o: KubeObject) =>
-      (!namespace || o.metadata?.namespace === namespace) && labels.matches(o.metadata?.labels) && fields.matches(o);
+      (!namespace || o.metadata?.namespace === namespace) && labels.matches(o.metadata?.labels) && fields.matchesObject(o);
   };
   const existing = (namespace: string, name: string): KubeObject => {
     const obj = t.get(resource, namespace, name);
@@ -332,7 +333,7 @@ function fakeResourceClient(info: ResourceInfo, t: ObjectTracker, fake: { react(
             }
           })();
         },
-        (err) => outer.fail(toApiError(err)),
+        (err) => outer.fail(toStatusError(err)),
       );
       if (opts.signal) opts.signal.addEventListener('abort', () => outer.stop(), { once: true });
       return outer;
@@ -342,8 +343,8 @@ function fakeResourceClient(info: ResourceInfo, t: ObjectTracker, fake: { react(
       let name = obj.metadata?.name ?? '';
       await act('create', namespace, name, obj);
       if (!name && obj.metadata?.generateName) name = obj.metadata.generateName + Math.random().toString(36).slice(2, 7);
-      if (!name) throw new ApiError(grpc.status.INVALID_ARGUMENT, `${resource}: metadata.name: Required value`);
-      if (t.get(resource, namespace, name)) throw new ApiError(grpc.status.ALREADY_EXISTS, `${resource} "${name}" already exists`);
+      if (!name) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${resource}: metadata.name: Required value`);
+      if (t.get(resource, namespace, name)) throw new StatusError(grpc.status.ALREADY_EXISTS, `${resource} "${name}" already exists`);
       const created = deepCopy(obj);
       created.apiVersion = created.apiVersion || kind.apiVersion;
       created.kind = created.kind || kind.kind;
@@ -436,19 +437,19 @@ function fakeResourceClient(info: ResourceInfo, t: ObjectTracker, fake: { react(
           if (text) q.push(Buffer.from(text));
           q.end();
         },
-        (err) => q.fail(toApiError(err)),
+        (err) => q.fail(toStatusError(err)),
       );
       return q;
     };
   }
-  // Failures surface as ApiErrors, like the real clients'.
+  // Failures surface as StatusErrors, like the real clients'.
   for (const [method, fn] of Object.entries(client)) {
     if (typeof fn !== 'function' || method === 'watch' || method === 'logs') continue;
     client[method] = (...args: unknown[]) => {
       try {
-        return (fn as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => Promise.reject(toApiError(err)));
+        return (fn as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => Promise.reject(toStatusError(err)));
       } catch (err) {
-        return Promise.reject(toApiError(err));
+        return Promise.reject(toStatusError(err));
       }
     };
   }
@@ -476,7 +477,7 @@ function scaleOf(obj: KubeObject): appsv1.Scale {
  * A Clientset backed by memory, for unit tests.
  *
  *   const cs = createFakeClientset({ objects: [pod] });
- *   cs.prependReactor((a) => { if (a.verb === 'update') throw new ApiError(grpc.status.UNAVAILABLE, 'down'); });
+ *   cs.prependReactor((a) => { if (a.verb === 'update') throw new StatusError(grpc.status.UNAVAILABLE, 'down'); });
  */
 export function createFakeClientset(opts: FakeClientsetOptions = {}): FakeClientset {
   const tracker = opts.tracker ?? new ObjectTracker(opts.clock);

@@ -1,12 +1,15 @@
 // @k8ts/client: how every k8ts component talks to the apiserver. Typed clients over one
 // gRPC connection, informers (list + watch into an indexed cache), a rate-limited
-// workqueue, leader election on Leases, an event recorder, label and field selectors, and
-// an in-memory fake clientset for unit tests. Everything users may depend on is exported
-// here; other modules are internal.
+// workqueue, leader election on Leases, an event recorder, label and field selectors.
+// Everything production code may depend on is exported here; other modules are internal.
+// The in-memory fake clientset for unit tests is a separate entry point, @k8ts/client/fake
+// (src/fake.ts), so that no production build pulls it in.
 
 // Connection and typed clients
 export { connect, listAllPages } from './client';
 export type { ConnectOptions, RetryOptions, GrpcClientset } from './client';
+export { apiserverFlags, apiserverFlagsWith, connectFromConfig, tokenFileSource, TokenFileError } from './apiserverflags';
+export type { ApiserverConfig, ApiserverFlagOptions, ConnectFromConfigOptions, TokenFileSourceOptions, TokenSource } from './apiserverflags';
 export { RESOURCES, resourceFor } from './resources';
 export type {
   Clientset,
@@ -32,6 +35,9 @@ export { StreamQueue } from './watch';
 
 // Errors
 export {
+  StatusError,
+  toStatusError,
+  statusErrorFromStatus,
   ApiError,
   toApiError,
   apiErrorFromStatus,
@@ -76,25 +82,23 @@ export type { LeaderElectionConfig, LeaderCallbacks, LeaseClient } from './leade
 export { createEventRecorder, objectReference } from './events';
 export type { EventRecorder, EventRecorderOptions, EventType, EventClient } from './events';
 
-// Selectors
+// Selectors: kept once in @k8ts/machinery, re-exported for the users of the client
 export {
-  parseLabelSelector,
-  labelSelectorAsSelector,
-  formatLabelSelector,
-  selectorFromSet,
-  selectorFromRequirements,
-  toLabelSelector,
+  SelectorError,
+  escapeFieldValue,
   everything,
-  nothing,
-  labelKeyProblem,
-  labelValueProblem,
-  parseFieldSelector,
   fieldSelectorFromSet,
   fieldValue,
-  escapeFieldValue,
-  SelectorError,
-} from './selectors';
-export type { LabelSelector, LabelRequirement, LabelOperator, Labels, FieldSelector, FieldRequirement } from './selectors';
+  formatLabelSelector,
+  labelSelectorAsSelector,
+  nothing,
+  parseFieldSelector,
+  parseLabelSelector,
+  selectorFromRequirements,
+  selectorFromSet,
+  toLabelSelector,
+} from '@k8ts/machinery';
+export type { FieldRequirement, FieldSelector, LabelRequirement, LabelSelector, Labels } from '@k8ts/machinery';
 
 // Time, backoff, logging
 export { realClock, FakeClock, sleep, settle } from './clock';
@@ -104,6 +108,17 @@ export type { BackoffOptions } from './backoff';
 export { noopLogger } from './logger';
 export type { Logger } from './logger';
 
-// Testing
-export { createFakeClientset, ObjectTracker } from './fake';
-export type { FakeClientset, FakeClientsetOptions, FakeAction, Reactor } from './fake';
+// Delegated authentication and authorization (servers that ask the apiserver about their callers)
+export { ReviewClient, ReviewError, AUTHENTICATION_V1, AUTHORIZATION_V1 } from './reviews';
+export type {
+  AccessReviewer,
+  ReviewClientOptions,
+  ReviewNonResourceAttributes,
+  ReviewResourceAttributes,
+  ReviewUser,
+  SubjectAccessReviewResult,
+  SubjectAccessReviewSpec,
+  TokenReviewResult,
+  TokenReviewer,
+} from './reviews';
+export * from './delegatedauth';

@@ -8,7 +8,7 @@ import { Indexer, listerFor } from './cache';
 import type { IndexFunc, Lister } from './cache';
 import { realClock, sleep } from './clock';
 import type { Clock } from './clock';
-import { isGone, toApiError } from './errors';
+import { isGone, toStatusError } from './errors';
 import { noopLogger } from './logger';
 import type { Logger } from './logger';
 import { deepFreeze, keyOf, resourceVersionOf } from './objects';
@@ -190,7 +190,7 @@ export class Informer<T extends KubeObject> {
         // Gone: the version is too old; anything else: the stream or the list broke. Either
         // way the cache may have missed changes, so list again.
         needList = true;
-        const err = toApiError(failure);
+        const err = toStatusError(failure);
         const fields = { informer: this.name, code: err.codeName, err: err.message };
         if (isGone(err)) this.logger.info(fields, 'informer: resource version too old, listing again');
         else this.logger.warn(fields, 'informer: list or watch failed, listing again');

@@ -7,7 +7,7 @@
 import type { coordinationv1 } from '@k8ts/api';
 import { realClock, sleep } from './clock';
 import type { Clock } from './clock';
-import { isAlreadyExists, isConflict, isNotFound, toApiError } from './errors';
+import { isAlreadyExists, isConflict, isNotFound, toStatusError } from './errors';
 import { noopLogger } from './logger';
 import type { Logger } from './logger';
 import type { ResourceClient } from './resources';
@@ -105,21 +105,46 @@ export class LeaderElector {
    * or when `signal` aborts before this candidate led.
    */
   async run(signal?: AbortSignal): Promise<void> {
-    const stop = signal ?? new AbortController().signal;
-    if (!(await this.acquire(stop))) return;
+    await this.runTerm(signal ?? new AbortController().signal);
+  }
+
+  /**
+   * Campaigns and leads term after term until `signal` aborts: a candidate that lost the lease
+   * stays a candidate instead of exiting (the scheduler and the controller-manager keep
+   * running on standby). Before campaigning again it waits for the ended term's work (the
+   * promise onStartedLeading returned) to finish, so that two terms' work never overlaps,
+   * then for a retry period. Resolves once `signal` aborted and the last term's work is done.
+   */
+  async runUntilStopped(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const { work } = await this.runTerm(signal);
+      await work;
+      if (signal.aborted) return;
+      this.logger.warn({ lease: this.leaseName(), identity: this.config.identity }, 'leader election: lost the lease; campaigning again');
+      await sleep(this.clock, this.retryPeriodMs, signal);
+    }
+  }
+
+  /** Starts the leader's work; the promise settles when the work is done and never rejects (failures are logged). */
+  private startWork(signal: AbortSignal): Promise<void> {
+    try {
+      const started = this.config.callbacks.onStartedLeading(signal);
+      return Promise.resolve(started).catch((err: unknown) =>
+        this.logger.error({ lease: this.leaseName(), err: String(err) }, 'leader election: onStartedLeading failed'),
+      );
+    } catch (err) {
+      this.logger.error({ lease: this.leaseName(), err: String(err) }, 'leader election: onStartedLeading threw');
+      return Promise.resolve();
+    }
+  }
+
+  /** One campaign and, when it wins, one term. Returns the term's work (resolved when there was no term). */
+  private async runTerm(stop: AbortSignal): Promise<{ work: Promise<void> }> {
+    if (!(await this.acquire(stop))) return { work: Promise.resolve() };
     const term = new AbortController();
     this.leading = true;
     this.logger.info({ lease: this.leaseName(), identity: this.config.identity }, 'leader election: started leading');
-    try {
-      const started = this.config.callbacks.onStartedLeading(term.signal);
-      if (started && typeof (started as Promise<void>).catch === 'function') {
-        (started as Promise<void>).catch((err) =>
-          this.logger.error({ lease: this.leaseName(), err: String(err) }, 'leader election: onStartedLeading failed'),
-        );
-      }
-    } catch (err) {
-      this.logger.error({ lease: this.leaseName(), err: String(err) }, 'leader election: onStartedLeading threw');
-    }
+    const work = this.startWork(term.signal);
     await this.renew(stop);
     this.leading = false;
     term.abort();
@@ -130,6 +155,7 @@ export class LeaderElector {
     } catch (err) {
       this.logger.error({ lease: this.leaseName(), err: String(err) }, 'leader election: onStoppedLeading threw');
     }
+    return { work };
   }
 
   private leaseName(): string {
@@ -215,7 +241,7 @@ export class LeaderElector {
       current = await leases.get(name, { namespace, ...callOpts });
     } catch (err) {
       if (!isNotFound(err)) {
-        this.logger.warn({ lease: this.leaseName(), err: toApiError(err).message }, 'leader election: cannot read the lease');
+        this.logger.warn({ lease: this.leaseName(), err: toStatusError(err).message }, 'leader election: cannot read the lease');
         return false;
       }
       try {
@@ -238,7 +264,7 @@ export class LeaderElector {
         return true;
       } catch (createErr) {
         if (!isAlreadyExists(createErr)) {
-          this.logger.warn({ lease: this.leaseName(), err: toApiError(createErr).message }, 'leader election: cannot create the lease');
+          this.logger.warn({ lease: this.leaseName(), err: toStatusError(createErr).message }, 'leader election: cannot create the lease');
         }
         return false;
       }
@@ -265,7 +291,7 @@ export class LeaderElector {
     } catch (err) {
       // A conflict: someone else wrote the lease first (took it, or renewed it).
       if (!isConflict(err)) {
-        this.logger.warn({ lease: this.leaseName(), err: toApiError(err).message }, 'leader election: cannot update the lease');
+        this.logger.warn({ lease: this.leaseName(), err: toStatusError(err).message }, 'leader election: cannot update the lease');
       }
       return false;
     }
@@ -293,7 +319,7 @@ export class LeaderElector {
         ),
       );
     } catch (err) {
-      this.logger.warn({ lease: this.leaseName(), err: toApiError(err).message }, 'leader election: cannot release the lease');
+      this.logger.warn({ lease: this.leaseName(), err: toStatusError(err).message }, 'leader election: cannot release the lease');
     }
   }
 }

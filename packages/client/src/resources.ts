@@ -15,7 +15,7 @@ export interface CallOptions {
    * clientset's deadlineMs. Watches and log streams have no deadline unless given one.
    */
   deadlineMs?: number;
-  /** Cancels the call: it rejects with an ApiError of code CANCELLED. */
+  /** Cancels the call: it rejects with a StatusError of code CANCELLED. */
   signal?: AbortSignal;
 }
 
@@ -82,7 +82,7 @@ export interface ObjectList<T> {
   remainingItemCount?: number;
 }
 
-/** The standard methods of every kind. All failures reject with an ApiError. */
+/** The standard methods of every kind. All failures reject with a StatusError. */
 export interface ResourceClient<T extends KubeObject> {
   readonly kind: KindInfo;
   /** Reads one object (retried on UNAVAILABLE). */

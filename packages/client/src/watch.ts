@@ -1,7 +1,7 @@
 // Watches as the library hands them out: an async iterable of typed events that the
 // consumer can stop. One push-based implementation (StreamQueue) backs both the gRPC
 // streams and the in-memory fakes.
-import { toApiError } from './errors';
+import { toStatusError } from './errors';
 
 /** What happened to the object of a watch event, as Kubernetes spells it. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -9,7 +9,7 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 /**
  * One change. For DELETED, `object` is the object's last state; for BOOKMARK, only
  * `object.metadata.resourceVersion` is meaningful. (An ERROR event from the server is not
- * delivered as an event: the iteration throws an ApiError made from its Status.)
+ * delivered as an event: the iteration throws a StatusError made from its Status.)
  */
 export interface WatchEvent<T> {
   type: WatchEventType;
@@ -18,7 +18,7 @@ export interface WatchEvent<T> {
 
 /**
  * A running watch. Iterate it with `for await`; the iteration ends when the server closes
- * the stream or `stop()` is called, and throws an ApiError when the stream fails (for
+ * the stream or `stop()` is called, and throws a StatusError when the stream fails (for
  * example isGone(err): the resource version is too old, list again).
  */
 export interface Watch<T> extends AsyncIterable<WatchEvent<T>> {
@@ -145,7 +145,7 @@ export class StreamQueue<T> implements Stream<T> {
   }
 }
 
-/** Wraps a producer error so consumers always see ApiErrors. */
-export function failWithApiError<T>(queue: StreamQueue<T>, err: unknown): void {
-  queue.fail(toApiError(err));
+/** Wraps a producer error so consumers always see StatusErrors. */
+export function failWithStatusError<T>(queue: StreamQueue<T>, err: unknown): void {
+  queue.fail(toStatusError(err));
 }

@@ -191,9 +191,9 @@ describe('typed clients over gRPC', () => {
     expect(server.calls[4].request).toMatchObject({ namespace: 'default', name: 'web', gracePeriodSeconds: 0, propagationPolicy: 'Foreground' });
   });
 
-  test('errors are ApiErrors with the server message', async () => {
+  test('errors are StatusErrors with the server message', async () => {
     await expect(cs.pods.get('nope', { namespace: 'default' })).rejects.toMatchObject({
-      name: 'ApiError',
+      name: 'StatusError',
       code: grpc.status.NOT_FOUND,
       reason: 'NotFound',
       message: 'pods "nope" not found',

@@ -2,7 +2,8 @@
 // the window, coalescing of bursts, a bounded queue, and never throwing into the caller.
 import * as grpc from '@grpc/grpc-js';
 import type { corev1 } from '@k8ts/api';
-import { ApiError, FakeClock, createEventRecorder, createFakeClientset, settle } from '../src';
+import { ApiError, FakeClock, createEventRecorder, settle } from '../src';
+import { createFakeClientset } from '../src/fake';
 import type { Logger } from '../src';
 
 const pod: corev1.Pod = {

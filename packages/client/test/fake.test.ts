@@ -3,7 +3,8 @@
 // replay from a version, Gone after compaction, paging, subresources, reactors.
 import * as grpc from '@grpc/grpc-js';
 import type { appsv1, batchv1, corev1 } from '@k8ts/api';
-import { ApiError, createFakeClientset, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, settle } from '../src';
+import { ApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNotFound, settle } from '../src';
+import { createFakeClientset } from '../src/fake';
 import type { WatchEvent } from '../src';
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

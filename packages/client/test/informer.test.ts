@@ -11,10 +11,10 @@ import {
   InformerFactory,
   StreamQueue,
   byNodeName,
-  createFakeClientset,
   keyOf,
   settle,
 } from '../src';
+import { createFakeClientset } from '../src/fake';
 import type { ListWatch, ObjectList, WatchEvent } from '../src';
 
 type Pod = corev1.Pod;

@@ -1,11 +1,12 @@
 // Leader election against the fake clientset's leases with a fake clock: one of two
 // candidates leads; a leader that cannot renew steps down before the other takes over
 // after expiry; a graceful release hands over at once; simultaneous writes conflict and
-// exactly one candidate wins; a taken-over leader steps down.
+// exactly one candidate wins; a taken-over leader steps down; runUntilStopped leads term
+// after term without overlapping the terms' work.
 import * as grpc from '@grpc/grpc-js';
 import type { coordinationv1 } from '@k8ts/api';
-import { ApiError, FakeClock, LeaderElector, ObjectTracker, createFakeClientset, settle } from '../src';
-import type { FakeClientset } from '../src';
+import { ApiError, FakeClock, LeaderElector, settle } from '../src';
+import { ObjectTracker, createFakeClientset, type FakeClientset } from '../src/fake';
 
 const NS = 'kube-system';
 const NAME = 'kube-scheduler';
@@ -227,6 +228,64 @@ describe('LeaderElector', () => {
     await a.done;
     expect(a.events).toEqual(['leader A', 'started', 'leader intruder', 'stopped']);
     expect(lease()!.spec!.holderIdentity).toBe('intruder'); // not released: it was not ours
+  });
+
+  test('runUntilStopped: after losing the lease it waits for the term\'s work to end, then campaigns again; stopping waits for the last work', async () => {
+    const { clock, tracker, lease } = setup();
+    const cs = createFakeClientset({ tracker });
+    const timeline: string[] = [];
+    const finish: (() => void)[] = [];
+    const terms: AbortSignal[] = [];
+    const elector = new LeaderElector({
+      leases: cs.leases,
+      namespace: NS,
+      name: NAME,
+      identity: 'A',
+      clock,
+      jitter: 0,
+      callbacks: {
+        onStartedLeading: (signal) => {
+          const term = terms.push(signal);
+          timeline.push(`started ${term}`);
+          // The leader's work ends only when the test says so (a slow shutdown).
+          return new Promise<void>((resolve) => finish.push(resolve)).then(() => {
+            timeline.push(`work ${term} done`);
+          });
+        },
+        onStoppedLeading: () => timeline.push('stopped'),
+      },
+    });
+    const stop = new AbortController();
+    let finished = false;
+    const done = elector.runUntilStopped(stop.signal).then(() => {
+      finished = true;
+    });
+    await settle();
+    expect(timeline).toEqual(['started 1']);
+    // Another candidate takes the lease: A steps down at its next renewal.
+    const current = lease()!;
+    tracker.put('Lease', { ...current, spec: { ...current.spec, holderIdentity: 'intruder', renewTime: new Date(clock.now()).toISOString() } });
+    await clock.advance(2_000);
+    expect(terms[0].aborted).toBe(true);
+    expect(timeline).toEqual(['started 1', 'stopped']);
+    // The intruder's lease expires, but A's first term's work has not ended: no second term yet.
+    await clock.advance(60_000);
+    expect(timeline).toEqual(['started 1', 'stopped']);
+    finish[0]();
+    await clock.advance(2_000);
+    await clock.advance(2_000);
+    expect(timeline).toEqual(['started 1', 'stopped', 'work 1 done', 'started 2']);
+    expect(elector.isLeader()).toBe(true);
+    expect(lease()!.spec).toMatchObject({ holderIdentity: 'A', leaseTransitions: 1 }); // the intruder's write did not count one
+    // Stopping releases the lease but resolves only once the last term's work has ended.
+    stop.abort();
+    await clock.advance(1_000);
+    expect(lease()!.spec!.holderIdentity).toBe('');
+    expect(finished).toBe(false);
+    finish[1]();
+    await done;
+    expect(timeline).toEqual(['started 1', 'stopped', 'work 1 done', 'started 2', 'stopped', 'work 2 done']);
+    expect(terms).toHaveLength(2);
   });
 
   test('rejects inconsistent timings', () => {

@@ -1,7 +1,7 @@
 // startServer: the one way a k8ts component serves gRPC. Around the component's services it
 // adds grpc.health.v1, server reflection, k8ts.system.v1.InfoService, per-method metrics and
-// logs, message size limits, TLS, an HTTP /metrics and /healthz endpoint, and a graceful
-// shutdown.
+// logs, message size limits, INVALID_ARGUMENT for requests that do not decode (decode.ts), TLS,
+// an HTTP /metrics and /healthz endpoint, and a graceful shutdown.
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { systemv1 } from '@k8ts/api';
 import { parseAddress, redactConfig } from './config';
+import { decodeSafely, rejectUndecodable } from './decode';
 import { ConfigError } from './errors';
 import { defaultVersion, infoService } from './info';
 import { createLogger } from './logging';
@@ -30,8 +31,8 @@ export interface ServerOptions {
   listen: string;
   /** 'host:port' for the HTTP /metrics and /healthz endpoint; omitted or '' = none. */
   metricsListen?: string;
-  /** PEM file paths; with clientCa, clients must present a certificate signed by it (mutual TLS). */
-  tls?: { cert: string; key: string; clientCa?: string };
+  /** TLS; with clientCa, client certificates signed by it (mutual TLS). See ServerTls. */
+  tls?: ServerTls;
   /** Largest message received or sent, in bytes; default 4 MiB. */
   maxMessageBytes?: number;
   /**
@@ -49,10 +50,32 @@ export interface ServerOptions {
   /** The version InfoService reports; default K8TS_VERSION or the kit's version. */
   version?: string;
   /**
+   * More server interceptors, run after the kit's own (which count and log every call, so a
+   * call they refuse is still counted with its code): the place for authentication and
+   * authorization of callers.
+   */
+  interceptors?: grpc.ServerInterceptor[];
+  /**
    * Called on shutdown after health went NOT_SERVING and before the server drains: the place
    * to end the component's own long-lived streams (watches) so that draining is quick.
    */
   onShutdown?: () => void | Promise<void>;
+}
+
+/** The server's TLS: each value a PEM file path or the PEM text itself. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+  /** The CA bundle client certificates must be signed by. */
+  clientCa?: string;
+  /**
+   * With clientCa: 'require' (the default) refuses a connection without a client certificate
+   * the CA signed (mutual TLS); 'if-given' asks for one and verifies it when the client sends
+   * it, but also lets callers without one connect, for the server to authenticate them some
+   * other way (a bearer token), as Kubernetes' servers do. Calls see only a verified
+   * certificate (grpc-js' getAuthContext().sslPeerCertificate).
+   */
+  clientCertificate?: 'require' | 'if-given';
 }
 
 export interface KitServer {
@@ -74,6 +97,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 function readPem(file: string, what: string, flag: string): Buffer {
+  if (file.includes('-----BEGIN')) return Buffer.from(file);
   try {
     return fs.readFileSync(file);
   } catch (err) {
@@ -85,11 +109,31 @@ function readPem(file: string, what: string, flag: string): Buffer {
   }
 }
 
-function serverCredentials(tls: ServerOptions['tls']): grpc.ServerCredentials {
+/**
+ * A certificate provider of fixed PEM data. grpc-js registers its watcher on the credentials
+ * only after it subscribed to the provider, so the data is handed over a moment later (a
+ * microtask), when someone is listening; the server accepts connections once it has it.
+ */
+function fixedCertificates(data: { cert: Buffer; key: Buffer; ca: Buffer }): grpc.experimental.CertificateProvider {
+  return {
+    addCaCertificateListener: (listener) => queueMicrotask(() => listener({ caCertificate: data.ca })),
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener: (listener) => queueMicrotask(() => listener({ certificate: data.cert, privateKey: data.key })),
+    removeIdentityCertificateListener: () => undefined,
+  };
+}
+
+function serverCredentials(tls: ServerTls | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
   const cert = readPem(tls.cert, 'TLS certificate', 'tls-cert');
   const key = readPem(tls.key, 'TLS key', 'tls-key');
   const ca = tls.clientCa ? readPem(tls.clientCa, 'client CA bundle', 'tls-client-ca') : null;
+  if (ca && tls.clientCertificate === 'if-given') {
+    // createSsl either requires client certificates or does not ask for them; the provider
+    // form asks (requestCert) without requiring (rejectUnauthorized: false).
+    const provider = fixedCertificates({ cert, key, ca });
+    return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  }
   return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
 }
 
@@ -127,7 +171,8 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
 
   const { registry, metrics } = createRegistry(component);
   const server = new grpc.Server({
-    interceptors: [metricsInterceptor(metrics, logger)],
+    // Metrics first (innermost), so that it counts the INVALID_ARGUMENT of undecodable requests.
+    interceptors: [metricsInterceptor(metrics, logger), rejectUndecodable(), ...(opts.interceptors ?? [])],
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': opts.maxSendMessageBytes ?? maxMessageBytes,
   });
@@ -142,7 +187,7 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
   const serve = (b: ServiceBinding) => {
     const names = serviceNames(b.definition);
     for (const n of names) if (served.includes(n)) throw new Error(`kit: service ${n} is registered twice`);
-    server.addService(b.definition, b.implementation);
+    server.addService(decodeSafely(b.definition), b.implementation);
     served.push(...names);
   };
   for (const b of opts.services) serve(b);
@@ -175,7 +220,7 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
   health.addToServer({
     addService: (definition, implementation) => {
       const watch = implementation.watch as grpc.handleServerStreamingCall<unknown, unknown>;
-      server.addService(definition as grpc.ServiceDefinition, {
+      server.addService(decodeSafely(definition as grpc.ServiceDefinition), {
         ...(implementation as grpc.UntypedServiceImplementation),
         watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
           watches.add(call);
@@ -240,7 +285,14 @@ export async function startServer(opts: ServerOptions): Promise<KitServer> {
   }
 
   logger.info(
-    { address, metricsAddress, tls: !!opts.tls, mutualTls: !!opts.tls?.clientCa, services: served },
+    {
+      address,
+      metricsAddress,
+      tls: !!opts.tls,
+      mutualTls: !!opts.tls?.clientCa,
+      ...(opts.tls?.clientCa ? { clientCertificate: opts.tls.clientCertificate ?? 'require' } : {}),
+      services: served,
+    },
     'listening',
   );
 

@@ -1,7 +1,7 @@
 // Columns of every kind but Pod: definitions (names, types, priorities, formats) as listed in
 // Kubernetes' printers.go, and cells worked out by hand from its print functions.
 import { KINDS, kindByName } from '@k8ts/api';
-import { formatEndpoints, formatLabelSelector, formatLabels, labelSelectorString, printerColumnsFor } from '@k8ts/machinery';
+import { formatEndpoints, printerColumnsFor } from '@k8ts/machinery';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
 const ago = (s: number) => new Date(NOW - s * 1000).toISOString().replace('.000Z', 'Z');
@@ -137,34 +137,6 @@ describe('workloads', () => {
   test('job wide cells', () => {
     const j = { metadata: { name: 'pi' }, spec: { template, selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u1' } } } };
     expect(cells('jobs', j).slice(5)).toEqual(['web,log', 'nginx:1.27,busybox', 'batch.kubernetes.io/controller-uid=u1']);
-  });
-});
-
-describe('label selectors and label maps', () => {
-  test('requirements sorted by key; In/NotIn values sorted; Exists and DoesNotExist', () => {
-    const sel = {
-      matchLabels: { tier: 'fe', app: 'web' },
-      matchExpressions: [
-        { key: 'env', operator: 'In', values: ['prod', 'dev'] },
-        { key: 'zone', operator: 'NotIn', values: ['b', 'a'] },
-        { key: 'canary', operator: 'DoesNotExist' },
-        { key: 'gpu', operator: 'Exists' },
-      ],
-    };
-    expect(formatLabelSelector(sel)).toBe('app=web,!canary,env in (dev,prod),gpu,tier=fe,zone notin (a,b)');
-  });
-  test('empty and invalid selectors', () => {
-    expect(formatLabelSelector(undefined)).toBe('<none>');
-    expect(formatLabelSelector({})).toBe('<none>');
-    expect(labelSelectorString({})).toBe('');
-    expect(formatLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toBe('<error>');
-    expect(formatLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toBe('<error>');
-    expect(formatLabelSelector({ matchLabels: { 'bad key!': 'x' } })).toBe('<error>');
-    expect(formatLabelSelector({ matchLabels: { app: 'not valid' } })).toBe('<error>');
-  });
-  test('label maps: sorted pairs, <none> when empty', () => {
-    expect(formatLabels({ b: '2', a: '1' })).toBe('a=1,b=2');
-    expect(formatLabels({})).toBe('<none>');
   });
 });
 

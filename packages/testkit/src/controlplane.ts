@@ -41,7 +41,9 @@ export interface ControlPlaneOptions {
 
 /**
  * A nats-server, the k8ts store on it and an apiserver with static-token authentication and the
- * RBAC and Node authorizers, each a real process on free ports, in a temporary directory.
+ * RBAC and Node authorizers, each a real process on free ports, in a temporary directory. The
+ * store serves plaintext (--insecure-plaintext) and NATS takes anonymous clients: the secure
+ * defaults are for `k8ts up` and the deploy manifests, and have tests of their own.
  */
 export interface ControlPlane {
   /** The temporary directory (token files, nats-server storage); removed by stop(). */
@@ -132,7 +134,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const storePort = await freePort();
     const store = await spawnService({
       cmd: process.execPath,
-      args: [STORE_MAIN, '--listen', `127.0.0.1:${storePort}`, '--nats-url', natsServer.url],
+      // Plaintext on purpose: these control planes serve tests that are not about the store's
+      // security (integration/store/security.test.ts and integration/cli/ports.test.ts are).
+      args: [STORE_MAIN, '--listen', `127.0.0.1:${storePort}`, '--nats-url', natsServer.url, '--insecure-plaintext'],
       readyPattern: /"msg":"ready"/,
       timeoutMs: 60_000,
     });

@@ -38,6 +38,13 @@ export interface StartNatsOptions {
    * default nats-server's (every 2 minutes).
    */
   syncInterval?: string;
+  /**
+   * Configuration appended to the server's file, e.g. an `authorization { ... }` block
+   * (@k8ts/kit's natsAuthorizationConf): then anonymous clients are refused. Default none:
+   * anyone may connect. With it, startNats does not wait for JetStream's first answer (it
+   * would need credentials): single servers answer at once, and k8ts' clients retry anyway.
+   */
+  extraConfig?: string;
 }
 
 /**
@@ -135,7 +142,10 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
   ];
   const sync = opts.syncInterval ? `, sync_interval: ${opts.syncInterval}` : '';
   if (jetstream) lines.push(`jetstream { store_dir: "${path.join(dir, 'js')}"${sync} }`);
-  return makeServer({ name: `n-${port}`, port, dir, ownsDir, config: lines.join('\n') + '\n' }, jetstream, (u) =>
+  if (opts.extraConfig) lines.push(opts.extraConfig);
+  // With an authorization block, JetStream cannot be probed anonymously: the server's banner
+  // (and the clients' own retries) must do.
+  return makeServer({ name: `n-${port}`, port, dir, ownsDir, config: lines.join('\n') + '\n' }, jetstream && !opts.extraConfig, (u) =>
     waitJetStream(u),
   );
 }

@@ -8,7 +8,19 @@ import * as fs from 'fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { kindFor } from '@k8ts/api';
-import { ConfigError, type FlagSpec, type KitServer, createCA, createLogger, issueCertificate, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import {
+  ConfigError,
+  type FlagSpec,
+  type KitServer,
+  createCA,
+  createLogger,
+  issueCertificate,
+  natsAuthFlags,
+  natsCredentialsFromConfig,
+  serverOptionsFromConfig,
+  startServer,
+} from '@k8ts/kit';
+import { STORAGE_PREFIX, objectKey } from '@k8ts/machinery';
 import { AdmissionChain } from './admission';
 import { DefaultTolerationSeconds } from './admission/defaulttolerationseconds';
 import { NamespaceLifecycle } from './admission/namespacelifecycle';
@@ -17,8 +29,9 @@ import { PortRange, ServiceIPRange } from './allocator/ranges';
 import { AuditFile, type AuditSink, NO_AUDIT } from './audit';
 import { bootstrap } from './bootstrap';
 import { type ChangeFeed, EtcdChangeFeed } from './cache/changefeed';
-import { CacheHub, STORAGE_PREFIX } from './cache/hub';
+import { CacheHub } from './cache/hub';
 import { NatsChangeFeed } from './cache/natsfeed';
+import { natsConnectAuth } from './cache/natsauth';
 import { applyPatchHandler } from './http/apply';
 import { type HttpDeps, type HttpServer, startHttpServer } from './http/server';
 import { startKubernetesService } from './kubernetesservice';
@@ -26,10 +39,10 @@ import { registerMetrics } from './metrics';
 import { REVIEW_RESOURCES } from './reviews';
 import { LeaseManager } from './registry/leases';
 import { Registry } from './registry/registry';
-import { kubeletDialer } from './server/logs';
+import { kubeletCredentials, kubeletDialer } from './server/logs';
 import { resourceServices } from './server/resources';
 import { Security } from './server/security';
-import { EtcdClient } from './storage/etcd';
+import { EtcdClient, etcdCredentials } from './storage/etcd';
 import { sleep } from './util';
 
 export const COMPONENT = 'apiserver';
@@ -43,6 +56,9 @@ export const flags: FlagSpec[] = [
     required: true,
     description: 'The store (or an etcd standing in for it): comma-separated host:port endpoints of its etcd v3 gRPC API.',
   },
+  { name: 'etcd-cafile', type: 'file', description: "PEM CA bundle that verifies the store's serving certificate: TLS to the store." },
+  { name: 'etcd-certfile', type: 'file', description: 'PEM client certificate presented to the store (with --etcd-keyfile); the store accepts only the identities it allows.' },
+  { name: 'etcd-keyfile', type: 'file', description: 'PEM private key of --etcd-certfile.' },
   {
     name: 'nats-url',
     type: 'list',
@@ -50,6 +66,7 @@ export const flags: FlagSpec[] = [
     description: "NATS URLs of the store's JetStream: when set, the watch caches follow the store's stream directly (else an etcd Watch).",
   },
   { name: 'nats-stream', type: 'string', default: 'K8TS', description: "The store's JetStream stream." },
+  ...natsAuthFlags,
   { name: 'nats-subject-prefix', type: 'string', default: '', description: "The stream's subject prefix; empty: the stream name in lower case." },
   { name: 'service-cluster-ip-range', type: 'string', default: '127.96.0.0/16', description: 'The CIDR Service cluster IPs are allocated from.' },
   { name: 'service-node-port-range', type: 'string', default: '30000-32767', description: 'The range NodePorts are allocated from, <min>-<max>.' },
@@ -87,7 +104,17 @@ export const flags: FlagSpec[] = [
   { name: 'watch-cache-max-events', type: 'int', default: 100000, min: 100, description: 'Most watch events kept per resource.' },
   { name: 'watch-bookmark-interval', type: 'duration', default: '10s', min: 100, description: 'How often a watch that asked for bookmarks gets one.' },
   { name: 'store-timeout', type: 'duration', default: '10s', min: 100, description: 'Deadline of each store call.' },
-  { name: 'kubelet-ca', type: 'file', description: 'PEM CA of kubelet serving certificates: when set, the apiserver reaches kubelets over TLS.' },
+  {
+    name: 'kubelet-ca',
+    type: 'file',
+    description: "PEM CA of kubelet serving certificates, verified when the apiserver reaches kubelets (always over TLS); none: kubelets' certificates are not verified.",
+  },
+  {
+    name: 'kubelet-client-certificate',
+    type: 'file',
+    description: 'PEM client certificate the apiserver presents to kubelets (CN kube-apiserver-kubelet-client, bound to system:kubelet-api-admin).',
+  },
+  { name: 'kubelet-client-key', type: 'file', description: 'PEM private key of --kubelet-client-certificate.' },
   { name: 'bootstrap', type: 'bool', default: true, description: 'Create the system namespaces and the default RBAC policy at start.' },
   {
     name: 'http-listen',
@@ -115,7 +142,14 @@ export interface ApiserverConfig {
   logLevel: string;
   shutdownTimeout: number;
   etcdServers: string[];
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
   natsUrl: string[];
+  natsUser?: string;
+  natsPassword?: string;
+  natsNkey?: string;
+  natsCreds?: string;
   natsStream: string;
   natsSubjectPrefix: string;
   serviceClusterIpRange: string;
@@ -134,6 +168,8 @@ export interface ApiserverConfig {
   watchBookmarkInterval: number;
   storeTimeout: number;
   kubeletCa?: string;
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
   bootstrap: boolean;
   httpListen: string;
   httpTlsCert?: string;
@@ -226,6 +262,22 @@ async function startHttpApi(config: ApiserverConfig, server: KitServer, logger: 
   return http;
 }
 
+/** The TLS of calls to kubelets (pods/log): --kubelet-ca, --kubelet-client-certificate and --kubelet-client-key. */
+function kubeletClientCredentials(config: ApiserverConfig, logger: Logger): grpc.ChannelCredentials {
+  const cert = config.kubeletClientCertificate || undefined;
+  const key = config.kubeletClientKey || undefined;
+  if (!!cert !== !!key) {
+    throw new ConfigError('--kubelet-client-certificate and --kubelet-client-key must be given together', { flag: cert ? 'kubelet-client-key' : 'kubelet-client-certificate' });
+  }
+  if (!config.kubeletCa) logger.warn("no --kubelet-ca: kubelets' serving certificates are not verified");
+  if (!cert) logger.warn('no --kubelet-client-certificate: kubelets will refuse pods/log (the apiserver has no identity to present)');
+  try {
+    return kubeletCredentials({ ca: config.kubeletCa || undefined, cert, key });
+  } catch (err) {
+    throw new ConfigError(`cannot read the kubelet TLS files: ${(err as Error).message}`, { flag: 'kubelet-client-certificate', cause: err });
+  }
+}
+
 /** Waits until the store answers (it may be starting alongside). */
 async function waitForStore(kv: EtcdClient, logger: Logger): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -244,12 +296,15 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
   const logger = createLogger(COMPONENT, config.logLevel);
   const serviceIPs = new ServiceIPRange(config.serviceClusterIpRange);
   const nodePorts = PortRange.parse(config.serviceNodePortRange);
-  const kv = new EtcdClient({ endpoints: config.etcdServers, timeoutMs: config.storeTimeout });
+  const etcdTls = etcdCredentials({ caFile: config.etcdCafile, certFile: config.etcdCertfile, keyFile: config.etcdKeyfile });
+  if (!etcdTls) logger.warn({ endpoints: config.etcdServers }, 'connecting to the store in plaintext (no --etcd-cafile): only a store started with --insecure-plaintext accepts it');
+  const natsAuth = natsConnectAuth(natsCredentialsFromConfig(config));
+  const kv = new EtcdClient({ endpoints: config.etcdServers, timeoutMs: config.storeTimeout, credentials: etcdTls });
   await waitForStore(kv, logger);
 
   const feed: ChangeFeed =
     config.natsUrl.length > 0
-      ? await NatsChangeFeed.connect({ servers: config.natsUrl, stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix, logger })
+      ? await NatsChangeFeed.connect({ servers: config.natsUrl, stream: config.natsStream, subjectPrefix: config.natsSubjectPrefix, logger, auth: natsAuth })
       : new EtcdChangeFeed(kv, STORAGE_PREFIX);
   const hub = new CacheHub(kv, feed, logger, { historyMs: config.watchCacheHistory, maxEvents: config.watchCacheMaxEvents });
   await hub.start();
@@ -271,7 +326,7 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
   const admission = new AdmissionChain([
     new NamespaceLifecycle({
       async getNamespace(name) {
-        const cached = hub.cache('namespaces').get(`/kubernetes.io/namespaces/${name}`)?.obj;
+        const cached = hub.cache('namespaces').get(objectKey(namespaces, '', name))?.obj;
         const ns = cached ?? (await registry.read(namespaces, '', name));
         if (!ns) return undefined;
         return { terminating: !!ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating' };
@@ -279,7 +334,7 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
     }),
     new ServiceAccountAdmission({
       async serviceAccountExists(ns, name) {
-        if (hub.cache('serviceaccounts').get(`/kubernetes.io/serviceaccounts/${ns}/${name}`)) return true;
+        if (hub.cache('serviceaccounts').get(objectKey(serviceAccounts, ns, name))) return true;
         return (await registry.read(serviceAccounts, ns, name)) !== undefined;
       },
     }),
@@ -297,8 +352,7 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
   if (config.bootstrap) await bootstrap(registry, logger);
 
   const audit: AuditSink = config.auditLogPath ? new AuditFile(config.auditLogPath) : NO_AUDIT;
-  const kubeletCreds = config.kubeletCa ? grpc.credentials.createSsl(fs.readFileSync(config.kubeletCa)) : grpc.credentials.createInsecure();
-  const kubelet = kubeletDialer(kubeletCreds);
+  const kubelet = kubeletDialer(kubeletClientCredentials(config, logger));
   const server = await startServer({
     component: COMPONENT,
     ...serverOptionsFromConfig(config),

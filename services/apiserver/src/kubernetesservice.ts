@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { type KindInfo, type corev1, kindFor } from '@k8ts/api';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '@k8ts/kit';
+import { MASTER_LEASES_PREFIX, masterLeaseKey } from '@k8ts/machinery';
 import { AdmissionChain } from './admission';
 import { PortRange, ServiceIPRange } from './allocator/ranges';
 import { ApiError } from './errors';
@@ -39,7 +40,6 @@ export const KUBERNETES_SERVICE_NAME = 'kubernetes';
 export const KUBERNETES_SERVICE_NAMESPACE = 'default';
 export const KUBERNETES_SERVICE_PORT = 443;
 export const KUBERNETES_PORT_NAME = 'https';
-export const MASTER_LEASES_PREFIX = '/kubernetes.io/masterleases/';
 export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 /** Kubernetes' endpoint reconciler interval. */
 export const DEFAULT_INTERVAL_MS = 10_000;
@@ -187,7 +187,7 @@ export class KubernetesServiceReconciler {
 
   /** The store key of an apiserver's lease. */
   leaseKey(a: ApiserverAddress = this.self): string {
-    return `${MASTER_LEASES_PREFIX}${a.ip}:${a.port}`;
+    return masterLeaseKey(a.ip, a.port);
   }
 
   /**

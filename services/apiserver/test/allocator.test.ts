@@ -1,5 +1,6 @@
 import { ConfigError } from '@k8ts/kit';
-import { makeAllocators, nodePortKey, PortRange, serviceIPKey, ServiceIPRange } from '../src/allocator/ranges';
+import { nodePortKey, serviceIPKey } from '@k8ts/machinery';
+import { makeAllocators, PortRange, ServiceIPRange } from '../src/allocator/ranges';
 
 describe('service IP range', () => {
   it('normalizes the CIDR and never hands out the network, first or broadcast address', () => {

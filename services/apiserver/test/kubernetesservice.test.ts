@@ -4,14 +4,14 @@ import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { type KindInfo, kindFor } from '@k8ts/api';
 import { ConfigError } from '@k8ts/kit';
+import { MASTER_LEASES_PREFIX, masterLeaseKey, serviceIPKey } from '@k8ts/machinery';
 import { AdmissionChain } from '../src/admission';
 import { NamespaceLifecycle } from '../src/admission/namespacelifecycle';
-import { PortRange, ServiceIPRange, serviceIPKey } from '../src/allocator/ranges';
+import { PortRange, ServiceIPRange } from '../src/allocator/ranges';
 import { CacheHub } from '../src/cache/hub';
 import { ApiError } from '../src/errors';
 import {
   KubernetesServiceReconciler,
-  MASTER_LEASES_PREFIX,
   type KubernetesServiceDeps,
   endpointSubsets,
   firstServiceIP,
@@ -168,7 +168,7 @@ describe('the kubernetes Service', () => {
     await kv.advance(10_000);
     await a.reconcile();
     expect(await addresses()).toEqual(['192.168.1.10:6443']);
-    expect((await kv.range(MASTER_LEASES_PREFIX, { end: prefixEnd(MASTER_LEASES_PREFIX) })).kvs.map((k) => k.key)).toEqual([`${MASTER_LEASES_PREFIX}192.168.1.10:6443`]);
+    expect((await kv.range(MASTER_LEASES_PREFIX, { end: prefixEnd(MASTER_LEASES_PREFIX) })).kvs.map((k) => k.key)).toEqual([masterLeaseKey('192.168.1.10', 6443)]);
   });
 
   test('a deleted Service or Endpoints comes back at the next pass; Endpoints are not rewritten when right', async () => {
@@ -203,7 +203,7 @@ describe('the kubernetes Service', () => {
   test('startKubernetesService renews on every interval; stop() removes this apiserver but never the last one', async () => {
     const a = startKubernetesService(deps('192.168.1.10', 6443, { intervalMs: 40 }));
     const b = startKubernetesService(deps('192.168.1.11', 6443, { intervalMs: 40 }));
-    const leaseOfA = async () => (await kv.range(`${MASTER_LEASES_PREFIX}192.168.1.10:6443`)).kvs[0]?.modRevision ?? 0;
+    const leaseOfA = async () => (await kv.range(masterLeaseKey('192.168.1.10', 6443))).kvs[0]?.modRevision ?? 0;
     for (let i = 0; i < 50 && (await addresses()).join() !== '192.168.1.10,192.168.1.11:6443'; i++) await sleep(20);
     expect(await addresses()).toEqual(['192.168.1.10,192.168.1.11:6443']);
     const before = await leaseOfA();

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { type KindInfo, kindFor, metav1 } from '@k8ts/api';
+import { objectKey } from '@k8ts/machinery';
 import { AdmissionChain } from '../src/admission';
 import { DefaultTolerationSeconds } from '../src/admission/defaulttolerationseconds';
 import { NamespaceLifecycle } from '../src/admission/namespacelifecycle';
@@ -65,7 +66,7 @@ describe('Registry', () => {
     expect(p.metadata).toMatchObject({ name: 'web', namespace: 'default', generation: 1 });
     expect(Number(p.metadata!.resourceVersion)).toBe(kv.revision);
     expect(p.spec.tolerations).toHaveLength(2);
-    const stored = JSON.parse((await kv.range('/kubernetes.io/pods/default/web')).kvs[0].value.toString());
+    const stored = JSON.parse((await kv.range(objectKey(PODS, 'default', 'web'))).kvs[0].value.toString());
     expect(stored).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', uid: p.metadata!.uid } });
     expect(stored.metadata.resourceVersion).toBeUndefined();
     expect(await code(registry.create(PODS, pod('web')))).toBe(grpc.status.ALREADY_EXISTS);
@@ -123,7 +124,7 @@ describe('Registry', () => {
     expect(j.spec.selector.matchLabels).toEqual({ 'batch.kubernetes.io/controller-uid': uid });
     expect(j.spec.template.metadata.labels).toEqual({ 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name });
     expect(j.status).toMatchObject({ succeeded: 0, active: 0, failed: 0 });
-    const stored = JSON.parse((await kv.range(`/kubernetes.io/jobs/default/${name}`)).kvs[0].value.toString());
+    const stored = JSON.parse((await kv.range(objectKey(JOBS, 'default', name))).kvs[0].value.toString());
     expect(stored.spec.selector.matchLabels['batch.kubernetes.io/controller-uid']).toBe(uid);
     // Update: parallelism may change, status is kept; completions may not change.
     const u = await registry.update(JOBS, { ...j, spec: { ...j.spec, parallelism: 2 }, status: { succeeded: 5 } });

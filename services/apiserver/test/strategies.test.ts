@@ -1,4 +1,5 @@
 import type { appsv1, batchv1, corev1 } from '@k8ts/api';
+import { nodePortKey, serviceIPKey } from '@k8ts/machinery';
 import { makeAllocators, PortRange, ServiceIPRange } from '../src/allocator/ranges';
 import { strategyFor } from '../src/strategies';
 import { defaultPullPolicy, qosClass } from '../src/strategies/podspec';
@@ -121,7 +122,7 @@ describe('services', () => {
     expect(s.spec!.ports![0]).toMatchObject({ protocol: 'TCP', targetPort: { intVal: 80 } });
     expect(s.spec!.clusterIP).toMatch(/^127\.96\./);
     expect(s.spec!.ports![0].nodePort).toBeGreaterThanOrEqual(30000);
-    expect([...picked]).toEqual([`/kubernetes.io/ranges/serviceips/${s.spec!.clusterIP}`, `/kubernetes.io/ranges/servicenodeports/${s.spec!.ports![0].nodePort}`]);
+    expect([...picked]).toEqual([serviceIPKey(s.spec!.clusterIP!), nodePortKey(s.spec!.ports![0].nodePort!)]);
     expect(services.allocations!(s).map((a) => a.field)).toEqual(['spec.clusterIPs', 'spec.ports[0].nodePort']);
   });
 

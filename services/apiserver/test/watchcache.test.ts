@@ -1,9 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { metav1 } from '@k8ts/api';
+import { objectKey, parseFieldSelector, parseLabelSelector } from '@k8ts/machinery';
 import { type WatchOut, WatchCache } from '../src/cache/watchcache';
 import { ApiError } from '../src/errors';
-import { parseFieldSelector } from '../src/selectors/fields';
-import { parseLabelSelector } from '../src/selectors/labels';
 import { strategyFor } from '../src/strategies';
 import type { ApiObject } from '../src/strategies/types';
 
@@ -13,7 +12,7 @@ const strategy = strategyFor('pods');
 function pod(name: string, ns: string, labels: Record<string, string>, rv: number, nodeName = ''): ApiObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels, resourceVersion: String(rv) }, spec: { nodeName }, status: { phase: 'Pending' } };
 }
-const key = (ns: string, name: string) => `/kubernetes.io/pods/${ns}/${name}`;
+const key = (ns: string, name: string) => objectKey(strategy.kind, ns, name);
 
 function newCache(maxEvents = 1000): WatchCache {
   const c = new WatchCache(strategy.kind, strategy, { maxEvents, historyMs: 60_000 });

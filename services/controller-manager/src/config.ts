@@ -1,14 +1,12 @@
 // The controller-manager's flags (besides the kit's server flags) and their typed form.
+import { apiserverFlagsWith } from '@k8ts/client';
 import { ConfigError, type FlagSpec } from '@k8ts/kit';
 
 const rate = (v: string) => (/^\d+(\.\d+)?$/.test(v) ? undefined : 'must be a non-negative number such as 0.1');
 const fraction = (v: string) => (/^(0(\.\d+)?|1(\.0+)?)$/.test(v) ? undefined : 'must be a number between 0 and 1');
 
 export const controllerManagerFlags: FlagSpec[] = [
-  { name: 'apiserver', type: 'string', default: '127.0.0.1:6443', description: 'The apiserver address (host:port, dns:///host:port, unix:///path).' },
-  { name: 'token-file', type: 'file', description: 'A file holding the bearer token for the apiserver (re-read when it changes).' },
-  { name: 'apiserver-ca', type: 'file', description: 'PEM CA bundle to verify the apiserver with (enables TLS).' },
-  { name: 'apiserver-server-name', type: 'string', default: '', description: "The name expected in the apiserver's certificate (default: from --apiserver)." },
+  ...apiserverFlagsWith({ defaultAddress: '127.0.0.1:6443' }),
   {
     name: 'controllers',
     type: 'list',

@@ -2,8 +2,8 @@
 // the apiserver, serves health, InfoService and metrics through the kit, and runs the enabled
 // controllers under one leader election. Everything else is importable for tests.
 import * as fs from 'fs';
-import { connect } from '@k8ts/client';
-import { ConfigError, type FlagSpec, type KitServer, serverFlags, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { connectFromConfig } from '@k8ts/client';
+import { ConfigError, type FlagSpec, type KitServer, createLogger, serverFlags, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import { type ControllerManagerConfig, controllerManagerFlags, enabledControllers } from './config';
 import { CONTROLLER_NAMES, type ControllerSettings } from './controllers';
 import { ControllerManager } from './manager';
@@ -32,28 +32,6 @@ export interface ControllerManagerServer {
   readonly manager: ControllerManager;
   /** Stops the controllers (releasing the leader lease), then the server. */
   shutdown(): Promise<void>;
-}
-
-/**
- * A bearer token read from a file, re-read when the file changes (tokens that rotate).
- * An empty path: no token.
- */
-export function tokenFromFile(path: string | undefined): () => string | undefined {
-  if (!path) return () => undefined;
-  let cached = '';
-  let mtime = -1;
-  return () => {
-    try {
-      const st = fs.statSync(path);
-      if (st.mtimeMs !== mtime) {
-        cached = fs.readFileSync(path, 'utf8').trim();
-        mtime = st.mtimeMs;
-      }
-    } catch {
-      // Keep the last token read.
-    }
-    return cached;
-  };
 }
 
 function number(config: ControllerManagerConfig, key: 'nodeEvictionRate' | 'secondaryNodeEvictionRate' | 'unhealthyZoneThreshold'): number {
@@ -116,16 +94,16 @@ export async function start(raw: Record<string, any>): Promise<ControllerManager
   const config = raw as ControllerManagerConfig;
   const controllers = controllersFromConfig(config);
   const settings = settingsFromConfig(config);
-  const server = await startServer({ component: 'controller-manager', ...serverOptionsFromConfig(config), config, services: [] });
-  const logger = server.logger;
-  const token = tokenFromFile(config.tokenFile);
-  const cs = connect({
-    userAgent: 'kube-controller-manager/v0.1.0',
-    address: config.apiserver,
-    token: () => token() ?? '',
-    tls: config.apiserverCa ? { ca: config.apiserverCa, serverName: config.apiserverServerName || undefined } : undefined,
-  });
-  settings.tokens = grpcTokenRequester(cs, token);
+  const logger = createLogger('controller-manager', typeof config.logLevel === 'string' ? config.logLevel : undefined);
+  const cs = connectFromConfig(config, { userAgent: 'kube-controller-manager/v0.1.0', logger });
+  let server: KitServer;
+  try {
+    server = await startServer({ component: 'controller-manager', ...serverOptionsFromConfig(config), config, services: [], logger });
+  } catch (err) {
+    cs.close();
+    throw err;
+  }
+  settings.tokens = grpcTokenRequester(cs, () => cs.bearerToken());
   const manager = new ControllerManager({
     clientset: cs,
     controllers,

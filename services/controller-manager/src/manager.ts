@@ -1,7 +1,8 @@
 // The controller manager: runs the enabled controllers under one leader election (Lease
-// kube-system/kube-controller-manager). Each term of leadership gets a fresh shared informer
-// factory and fresh controllers; when the term ends (the lease is lost, or shutdown) they
-// stop, and the manager campaigns again. Without leader election the controllers run at once.
+// kube-system/kube-controller-manager, @k8ts/client's LeaderElector). Each term of leadership
+// gets a fresh shared informer factory and fresh controllers; when the term ends (the lease is
+// lost, or shutdown) they stop, and the manager campaigns again. Without leader election the
+// controllers run at once.
 import * as crypto from 'crypto';
 import { setMaxListeners } from 'events';
 import * as os from 'os';
@@ -14,7 +15,6 @@ import {
   type Logger,
   createEventRecorder,
   realClock,
-  sleep,
 } from '@k8ts/client';
 import type { ControllerContext } from './controller';
 import { CONTROLLERS, type ControllerSettings } from './controllers';
@@ -79,39 +79,29 @@ export class ControllerManager {
       await this.term(signal);
       return;
     }
-    while (!signal.aborted) {
-      this.opts.onReady?.(true);
-      let term: Promise<void> | undefined;
-      const elector = new LeaderElector({
-        leases: this.opts.clientset.leases,
-        namespace: le.namespace,
-        name: le.name,
-        identity: this.identity,
-        leaseDurationMs: le.leaseDurationMs,
-        renewDeadlineMs: le.renewDeadlineMs,
-        retryPeriodMs: le.retryPeriodMs,
-        clock: this.clock,
-        logger: this.opts.logger,
-        callbacks: {
-          onStartedLeading: (termSignal) => {
-            term = this.term(termSignal);
-          },
-          onNewLeader: (id) => {
-            if (id !== this.identity) this.opts.logger.info({ leader: id }, 'controller-manager: standing by, another instance leads');
-          },
+    // On standby (campaigning) the instance is ready; a term makes it unready until synced.
+    this.opts.onReady?.(true);
+    const elector = new LeaderElector({
+      leases: this.opts.clientset.leases,
+      namespace: le.namespace,
+      name: le.name,
+      identity: this.identity,
+      leaseDurationMs: le.leaseDurationMs,
+      renewDeadlineMs: le.renewDeadlineMs,
+      retryPeriodMs: le.retryPeriodMs,
+      clock: this.clock,
+      logger: this.opts.logger,
+      callbacks: {
+        onStartedLeading: (termSignal) => this.term(termSignal),
+        onStoppedLeading: () => {
+          if (!signal.aborted) this.opts.onReady?.(true);
         },
-      });
-      try {
-        await elector.run(signal);
-      } catch (err) {
-        this.opts.logger.warn({ err: String(err) }, 'controller-manager: leader election failed');
-      }
-      if (term) await term;
-      if (!signal.aborted) {
-        this.opts.logger.warn({ identity: this.identity }, 'controller-manager: lost leadership, campaigning again');
-        await sleep(this.clock, le.retryPeriodMs, signal);
-      }
-    }
+        onNewLeader: (id) => {
+          if (id !== this.identity) this.opts.logger.info({ leader: id }, 'controller-manager: standing by, another instance leads');
+        },
+      },
+    });
+    await elector.runUntilStopped(signal);
   }
 
   /** One term: informers, controllers, until `signal` aborts. */

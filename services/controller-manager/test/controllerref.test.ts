@@ -3,7 +3,8 @@
 // how failures come back.
 import * as grpc from '@grpc/grpc-js';
 import type { appsv1, corev1 } from '@k8ts/api';
-import { ApiError, type FakeClientset, type KubeObject, createFakeClientset, isConflict, isNotFound, labelSelectorAsSelector } from '@k8ts/client';
+import { ApiError, type KubeObject, isConflict, isNotFound, labelSelectorAsSelector } from '@k8ts/client';
+import { type FakeClientset, createFakeClientset } from '@k8ts/client/fake';
 import {
   type ControllerKind,
   ControllerRefManager,

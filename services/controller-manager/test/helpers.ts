@@ -8,19 +8,18 @@ import type { appsv1, corev1 } from '@k8ts/api';
 import {
   ApiError,
   type EventRecorder,
-  type FakeClientset,
   FakeClock,
   type GenericResourceClient,
   InformerFactory,
   type KubeObject,
   type WorkQueue,
   RESOURCES,
-  createFakeClientset,
   resourceFor,
   deepCopy,
   noopLogger,
   settle,
 } from '@k8ts/client';
+import { type FakeClientset, createFakeClientset } from '@k8ts/client/fake';
 import type { Controller, ControllerContext } from '../src/controller';
 
 export interface RecordedEvent {

@@ -1,5 +1,6 @@
 import type { corev1 } from '@k8ts/api';
-import { FakeClock, ObjectTracker, createFakeClientset, noopLogger } from '@k8ts/client';
+import { FakeClock, noopLogger } from '@k8ts/client';
+import { ObjectTracker, createFakeClientset } from '@k8ts/client/fake';
 import { parseConfig } from '@k8ts/kit';
 import { Registry } from 'prom-client';
 import { controllersFromConfig, flags, settingsFromConfig } from '../src';

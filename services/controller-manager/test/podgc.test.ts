@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { corev1 } from '@k8ts/api';
-import { ApiError, type DeleteOptions, type FakeAction, InformerFactory, createFakeClientset } from '@k8ts/client';
+import { ApiError, type DeleteOptions, InformerFactory } from '@k8ts/client';
+import { type FakeAction, createFakeClientset } from '@k8ts/client/fake';
 import { parseConfig } from '@k8ts/kit';
 import { flags, settingsFromConfig } from '../src';
 import { CONTROLLERS } from '../src/controllers';

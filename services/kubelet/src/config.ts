@@ -4,15 +4,26 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { FlagSpec } from '@k8ts/kit';
+import { Quantity, QuantityError } from '@k8ts/machinery';
 import type { Logger } from 'pino';
 import { ImageTable } from './images';
 import type { NodeIdentity } from './pod/manager';
 import type { BackoffPolicy } from './pod/backoff';
-import { milliCpu, wholeUnits } from './quantity';
 import { ProcessRuntime } from './runtime/process';
 import { SimRuntime } from './runtime/sim';
 import { parseCidr } from './runtime/ipam';
 import type { Runtime } from './runtime/types';
+
+/** Why a flag value is not a Kubernetes quantity; undefined when it is one. */
+function quantityProblem(v: string): string | undefined {
+  try {
+    Quantity.parse(v);
+    return undefined;
+  } catch (err) {
+    if (err instanceof QuantityError) return err.message;
+    throw err;
+  }
+}
 
 export const engineFlags: FlagSpec[] = [
   { name: 'node-name', type: 'string', description: 'the node name (spec.nodeName of its pods); default: the hostname' },
@@ -37,8 +48,8 @@ export const engineFlags: FlagSpec[] = [
   { name: 'runtime', type: 'string', default: 'process', description: 'process (child processes) or sim (no processes)', validate: (v: string) => (v === 'process' || v === 'sim' ? undefined : 'must be process or sim') },
   { name: 'image-table', type: 'file', description: 'a JSON image table {"name": {"command": [...], "args": [...], "env": {...}}}' },
   { name: 'allow-local-images', type: 'bool', default: false, description: 'let images named local/<x> run the container command as is on the host' },
-  { name: 'cpu', type: 'string', description: 'allocatable cpu (e.g. 4 or 3500m); default: the CPUs of the machine' },
-  { name: 'memory', type: 'string', description: 'allocatable memory (e.g. 8Gi); default: the memory of the machine' },
+  { name: 'cpu', type: 'string', description: 'allocatable cpu (e.g. 4 or 3500m); default: the CPUs of the machine', validate: quantityProblem },
+  { name: 'memory', type: 'string', description: 'allocatable memory (e.g. 8Gi); default: the memory of the machine', validate: quantityProblem },
   { name: 'max-pods', type: 'int', default: 110, min: 1, description: 'the most pods the node runs (capacity "pods")' },
   { name: 'pods', type: 'int', min: 1, description: 'the same as --max-pods (wins when both are given)' },
   { name: 'crashloop-backoff-base', type: 'duration', default: '10s', description: 'the first restart back-off of a crashing container, doubling each time' },
@@ -73,8 +84,8 @@ export function nodeIdentity(cfg: EngineConfig): NodeIdentity {
     name: cfg.nodeName || os.hostname(),
     ip: cfg.nodeIp,
     allocatable: {
-      cpuMilli: cfg.cpu ? milliCpu(cfg.cpu) : os.cpus().length * 1000,
-      memoryBytes: cfg.memory ? wholeUnits(cfg.memory) : os.totalmem(),
+      cpuMilli: cfg.cpu ? Quantity.parse(cfg.cpu).milliValue() : os.cpus().length * 1000,
+      memoryBytes: cfg.memory ? Quantity.parse(cfg.memory).value() : os.totalmem(),
       pods: cfg.pods || cfg.maxPods || 110,
     },
   };

@@ -25,5 +25,3 @@ export { ImageTable, builtinImages, builtinScript, imageCandidates, parseImageTa
 export type { ImageSpec, ResolvedImage, ImageTableOptions } from './images';
 export { engineFlags, nodeIdentity, backoffPolicy, rootDir, createRuntime } from './config';
 export type { EngineConfig } from './config';
-export { parseQuantity, milliCpu, wholeUnits, podRequests, memoryLimit } from './quantity';
-export type { PodRequests } from './quantity';

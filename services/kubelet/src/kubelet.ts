@@ -9,14 +9,24 @@
 // containers a previous kubelet left running); once the pods informer has listed, hand the
 // node's pods to syncPods (which also kills what belongs to no pod any more); from then on,
 // informer changes go to updatePod / removePod. The node turns Ready once its runtime runs.
-import * as fs from 'fs';
 import * as os from 'os';
 import { type corev1, kubeletv1 } from '@k8ts/api';
-import { type Clientset, type EventRecorder, Informer, byNodeName, connect, createEventRecorder, listWatchFor } from '@k8ts/client';
+import {
+  type Clientset,
+  type DelegatedAuth,
+  type EventRecorder,
+  Informer,
+  byNodeName,
+  connectFromConfig,
+  createEventRecorder,
+  delegatedAuthFromConfig,
+  listWatchFor,
+} from '@k8ts/client';
 import { ConfigError, type KitServer, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { backoffPolicy, createRuntime, nodeIdentity, rootDir } from './config';
+import { kubeletRequestAttributes, podOfRequest } from './agent/auth';
 import { splitCidr } from './agent/cidr';
 import type { KubeletConfig } from './agent/flags';
 import { NodeAgent } from './agent/node';
@@ -70,15 +80,6 @@ export interface Kubelet {
   shutdown(): Promise<void>;
 }
 
-function readToken(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(`cannot read --token-file ${JSON.stringify(file)}: ${(err as Error).message}`, { flag: 'token-file', value: file });
-  }
-}
-
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function parseLabels(list: string[] | undefined): Record<string, string> {
@@ -126,14 +127,13 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
     }
   }
   const labels = parseLabels(cfg.nodeLabels);
-  const token = readToken(cfg.tokenFile);
   const identity = nodeIdentity({ ...cfg, nodeName: base });
   const listen = cfg.listen || `${cfg.nodeIp}:${cfg.kubeletPort ?? 10250}`;
 
   const logger = opts.logger ?? createLogger(COMPONENT, cfg.logLevel);
   const stop = new AbortController();
   const nodes = new Map<string, NodeKubelet>();
-  const client = opts.clientset ?? connect({ address: cfg.apiserver, userAgent: 'kubelet/v0.1.0', token, tls: cfg.apiserverCa ? { ca: cfg.apiserverCa } : undefined });
+  const client = opts.clientset ?? connectFromConfig(cfg, { userAgent: 'kubelet/v0.1.0', logger });
   // Informers: this process's Nodes, and the pods bound to its nodes.
   const single = names.length === 1 ? names[0] : undefined;
   const nodeInformer = new Informer<corev1.Node>(listWatchFor(client.nodes, single ? { fieldSelector: `metadata.name=${single}` } : {}), { name: 'nodes', logger });
@@ -152,11 +152,28 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
     return undefined;
   }, logger);
 
+  // The kubelet API: TLS, callers authenticated (client certificate, TokenReview) and every call
+  // authorized (SubjectAccessReview on nodes/proxy of the node; agent/auth.ts).
+  const nodeOfCall = (method: string, request: unknown): string => {
+    const pod = podOfRequest(method, request);
+    const nodeName = pod ? pods.lister.get(pod.name, pod.namespace)?.spec?.nodeName : undefined;
+    return nodeName && nodes.has(nodeName) ? nodeName : names[0];
+  };
   let server: KitServer;
+  let auth: DelegatedAuth | undefined;
   try {
+    auth = await delegatedAuthFromConfig(cfg, {
+      component: COMPONENT,
+      userAgent: 'kubelet/v0.1.0',
+      servingHosts: [cfg.nodeIp, listen.slice(0, listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''), ...names],
+      attributes: kubeletRequestAttributes(nodeOfCall),
+      logger,
+    });
     server = await startServer({
       component: COMPONENT,
-      ...serverOptionsFromConfig({ ...cfg, listen }),
+      ...serverOptionsFromConfig({ ...cfg, listen, tlsCert: undefined, tlsKey: undefined }),
+      tls: auth.tls,
+      interceptors: [auth.interceptor],
       services: [{ definition: kubeletv1.KubeletServiceService, implementation: service.implementation }],
       config: { ...cfg, listen },
       logger,
@@ -166,9 +183,11 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
       },
     });
   } catch (err) {
+    auth?.close();
     if (!opts.clientset) client.close();
     throw err;
   }
+  const apiAuth = auth; // a const, for the shutdown closure
 
   // Shared by every node of the process.
   const writer = new PodStatusWriter(client.pods, { concurrency: cfg.statusConcurrency ?? 32, logger });
@@ -345,6 +364,7 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
       await withTimeout(Promise.all([...nodes.values()].map((nk) => nk.recorder.close())), 2000);
       if (!opts.clientset) client.close();
       await server.shutdown();
+      apiAuth.close();
     })();
     return shut;
   };

@@ -53,6 +53,24 @@ describe('admission', () => {
     expect(admitPod(pod('', '', [{ port: 8081 }]), alloc, used)).toEqual({ admit: true });
   });
 
+  it('checks resources before host ports, as Kubernetes does', () => {
+    const used = [pod('1500m', '', [{ port: 8080 }])];
+    expect(admitPod(pod('1', '', [{ port: 8080 }]), alloc, used)).toMatchObject({ admit: false, reason: 'OutOfcpu' });
+  });
+
+  it("rounds each pod's exact sum once, and leaves out extended resources the node has none of", () => {
+    // two containers of 0.5m are 1m together (not 1m each)
+    const halves = pod('500u');
+    halves.spec!.containers!.push({ name: 'd', resources: { requests: { cpu: { value: '500u' } } } });
+    expect(admitPod(halves, alloc, [pod('1999m')])).toEqual({ admit: true });
+    expect(admitPod(halves, alloc, [pod('1999500u')])).toMatchObject({ admit: false, reason: 'OutOfcpu' });
+    const gpu = pod('1');
+    gpu.spec!.containers![0].resources!.requests!['example.com/gpu'] = { value: '1' };
+    expect(admitPod(gpu, alloc, [])).toEqual({ admit: true });
+    gpu.spec!.containers![0].resources!.requests!['ephemeral-storage'] = { value: '1Gi' };
+    expect(admitPod(gpu, alloc, [])).toMatchObject({ admit: false, reason: 'OutOfephemeral-storage' });
+  });
+
   it('does not count the pod against itself', () => {
     const p = pod('2');
     expect(admitPod(p, alloc, [p])).toEqual({ admit: true });

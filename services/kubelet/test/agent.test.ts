@@ -3,7 +3,8 @@
 // the event rate limit, ConfigMaps and Secrets for environments, sim pod CIDRs.
 import * as grpc from '@grpc/grpc-js';
 import type { corev1 } from '@k8ts/api';
-import { ApiError, createFakeClientset } from '@k8ts/client';
+import { ApiError } from '@k8ts/client';
+import { createFakeClientset } from '@k8ts/client/fake';
 import pino from 'pino';
 import {
   NO_PRESSURE,
@@ -49,8 +50,11 @@ describe('node status', () => {
   it('formats quantities as the kubelet does', () => {
     expect(cpuQuantity(4000)).toBe('4');
     expect(cpuQuantity(3500)).toBe('3500m');
-    expect(bytesQuantity(8 * 2 ** 30)).toBe('8388608Ki');
-    expect(bytesQuantity(1000)).toBe('1000');
+    expect(bytesQuantity(8 * 2 ** 30)).toBe('8Gi');
+    expect(bytesQuantity(16331672 * 1024)).toBe('16331672Ki');
+    // Below 1024 BinarySI is written as DecimalSI, as Kubernetes writes it.
+    expect(bytesQuantity(1000)).toBe('1k');
+    expect(bytesQuantity(1023)).toBe('1023');
   });
 
   it('keeps transition times while a condition holds and moves them when it changes', () => {
@@ -99,7 +103,7 @@ describe('NodeAgent', () => {
         { type: 'InternalIP', address: '127.10.0.1' },
         { type: 'Hostname', address: 'n1' },
       ]);
-      expect(node.status!.capacity).toEqual({ cpu: { value: '4' }, memory: { value: '8388608Ki' }, pods: { value: '110' } });
+      expect(node.status!.capacity).toEqual({ cpu: { value: '4' }, memory: { value: '8Gi' }, pods: { value: '110' } });
       const lease = await until(() => agent.currentLease, 'the lease');
       expect(lease.metadata).toMatchObject({ namespace: 'kube-node-lease', name: 'n1', ownerReferences: [{ kind: 'Node', name: 'n1', uid: node.metadata!.uid }] });
       expect(lease.spec!.renewTime).toMatch(/\.\d{6}Z$/);

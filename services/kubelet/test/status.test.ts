@@ -119,7 +119,9 @@ describe('QoS class', () => {
     },
   });
   it('is Guaranteed, Burstable or BestEffort', () => {
-    expect(qosClass({ containers: [c({ cpu: '1', memory: '1Gi' })] })).toBe('Guaranteed');
+    // Requests as the apiserver defaults them (from the limits); a limit alone requests nothing.
+    expect(qosClass({ containers: [c({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })] })).toBe('Guaranteed');
+    expect(qosClass({ containers: [c({ cpu: '1', memory: '1Gi' })] })).toBe('Burstable');
     expect(qosClass({ containers: [c({ cpu: '1', memory: '1Gi' }, { cpu: '500m' })] })).toBe('Burstable');
     expect(qosClass({ containers: [c({ memory: '1Gi' })] })).toBe('Burstable');
     expect(qosClass({ containers: [{ name: 'c' }] })).toBe('BestEffort');

@@ -1,13 +1,16 @@
 // @k8ts/proxy: the node component that makes Service virtual IPs and node ports reach ready
 // endpoints (kube-proxy's counterpart). start(config) watches Services and Endpoints,
 // keeps the engine's listeners and endpoints in line with them, and serves the admin API
-// (k8ts.proxy.v1.ProxyService) with the kit's health, reflection and metrics.
-import * as fs from 'fs';
+// (k8ts.proxy.v1.ProxyService) with the kit's health, reflection and metrics, over TLS, to
+// callers authenticated and authorized through the apiserver (auth.ts, @k8ts/client's
+// delegated authentication and authorization).
 import * as net from 'net';
 import * as os from 'os';
 import { proxyv1 } from '@k8ts/api';
+import { type ApiserverConfig, type DelegatedAuthConfig, apiserverFlagsWith, connectFromConfig, delegatedAuthFlags, delegatedAuthFromConfig } from '@k8ts/client';
 import { ConfigError, createLogger, type FlagSpec, type KitServer, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import { adminService } from './admin';
+import { proxyRequestAttributes } from './auth';
 import type { Clock } from './balancer';
 import { ProxyEngine } from './engine';
 import type { ForwardingMode } from './forward';
@@ -33,18 +36,10 @@ export type { ForwardingMode } from './forward';
 const FORWARDING = ['auto', 'buffers', 'streams'];
 
 /** The proxy's own flags; main.ts adds the kit's serverFlags. */
+// --apiserver is optional: the proxy serves --manifests without an apiserver (start() checks
+// that one of the two is given).
 export const flags: FlagSpec[] = [
-  {
-    name: 'apiserver',
-    type: 'string',
-    default: '',
-    description: 'The apiserver gRPC address, host:port. Required unless --manifests is given.',
-  },
-  {
-    name: 'token-file',
-    type: 'file',
-    description: 'File holding the bearer token for the apiserver (re-read when it changes).',
-  },
+  ...apiserverFlagsWith({ defaultAddress: '' }),
   {
     name: 'node-name',
     type: 'string',
@@ -86,15 +81,15 @@ export const flags: FlagSpec[] = [
       'How TCP bytes are moved: buffers (reads into reused, adaptively sized buffers), streams (plain Node streams), or auto (buffers when this Node.js supports it).',
     validate: (v: string) => (FORWARDING.includes(v) ? undefined : `must be one of ${FORWARDING.join(', ')}`),
   },
+  // who may call the admin API (client certificates, TokenReview, SubjectAccessReview)
+  ...delegatedAuthFlags,
 ];
 
 /** The parsed configuration: the kit's server flags and the flags above. */
-export interface ProxyConfig {
+export interface ProxyConfig extends ApiserverConfig, DelegatedAuthConfig {
   listen: string;
   metricsListen?: string;
   logLevel?: string;
-  apiserver?: string;
-  tokenFile?: string;
   nodeName?: string;
   nodeIp?: string;
   bindAddress?: string;
@@ -122,29 +117,10 @@ export interface RunningProxy {
   shutdown(): Promise<void>;
 }
 
-/** A token getter that re-reads the file at most every few seconds. */
-function tokenFromFile(file: string): () => string {
-  let cached = '';
-  let readAt = 0;
-  return () => {
-    const now = Date.now();
-    if (now - readAt > 5000) {
-      cached = fs.readFileSync(file, 'utf8').trim();
-      readAt = now;
-    }
-    return cached;
-  };
-}
-
 async function apiserverSource(config: ProxyConfig, logger: ReturnType<typeof createLogger>): Promise<ServiceSource> {
-  // Loaded only when used, so that a proxy serving --manifests runs without the client.
-  const client = await import('@k8ts/client');
+  // Loaded only when used: a proxy serving --manifests needs no informers.
   const { InformerSource } = await import('./informer-source');
-  const clientset = client.connect({
-    userAgent: 'kube-proxy/v0.1.0',
-    address: config.apiserver!,
-    ...(config.tokenFile ? { token: tokenFromFile(config.tokenFile) } : {}),
-  });
+  const clientset = connectFromConfig(config, { userAgent: 'kube-proxy/v0.1.0', logger });
   return new InformerSource(clientset, { logger });
 }
 
@@ -158,6 +134,14 @@ export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<
   }
   const nodeIP = config.nodeIp || '127.0.0.1';
   const nodePortAddress = config.bindAddress || undefined;
+  // The admin API: TLS, callers authenticated and authorized through the apiserver (auth.ts).
+  const auth = await delegatedAuthFromConfig(config, {
+    component: 'proxy',
+    userAgent: 'kube-proxy/v0.1.0',
+    servingHosts: [nodeIP, config.listen.slice(0, config.listen.lastIndexOf(':')).replace(/^\[|\]$/g, ''), config.nodeName ?? os.hostname()],
+    attributes: proxyRequestAttributes,
+    logger,
+  });
   const engine = new ProxyEngine({
     logger,
     clock: deps.clock,
@@ -172,7 +156,9 @@ export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<
   let proxier: Proxier | undefined;
   const server = await startServer({
     component: 'proxy',
-    ...serverOptionsFromConfig(config),
+    ...serverOptionsFromConfig({ ...config, tlsCert: undefined, tlsKey: undefined }),
+    tls: auth.tls,
+    interceptors: [auth.interceptor],
     services: [
       {
         definition: proxyv1.ProxyServiceService,
@@ -205,6 +191,7 @@ export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<
     } catch (err) {
       await server.shutdown();
       engine.close();
+      auth.close();
       throw err instanceof ConfigError ? err : new ConfigError(`cannot load --manifests: ${(err as Error).message}`, { cause: err });
     }
   } else {
@@ -223,6 +210,7 @@ export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<
         await p.stop();
         await server.shutdown();
         engine.close();
+        auth.close();
       })();
       return stopping;
     },

@@ -1,7 +1,7 @@
 // The control loop without sockets: a fake engine records what it is given. The sources
 // are the in-memory one and the informer-backed one over @k8ts/client's fake clientset.
 import type { corev1 } from '@k8ts/api';
-import { createFakeClientset } from '@k8ts/client';
+import { createFakeClientset } from '@k8ts/client/fake';
 import pino from 'pino';
 import type { ProxyEngine } from '../src/engine';
 import { InformerSource } from '../src/informer-source';

@@ -2,7 +2,7 @@
 // declares the events that could change its verdict; a pod that a plugin rejected waits in
 // the unschedulable set until one of those events happens (or its time there runs out).
 import type { corev1 } from '@k8ts/api';
-import { quantityMilli } from './quantity';
+import { quantityOf } from '@k8ts/machinery';
 
 export type ClusterEvent =
   | 'NodeAdd'
@@ -33,18 +33,24 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
-function sameAllocatable(a: corev1.Node, b: corev1.Node): boolean {
-  const x = a.status?.allocatable ?? {};
-  const y = b.status?.allocatable ?? {};
-  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-  for (const k of keys) {
-    try {
-      if (quantityMilli(x[k]) !== quantityMilli(y[k])) return false;
-    } catch {
-      if (x[k]?.value !== y[k]?.value) return false;
-    }
+/** Two quantities with the same value (written alike when one of them is malformed). */
+function sameQuantity(a: corev1.Node, b: corev1.Node, name: string): boolean {
+  const x = a.status?.allocatable?.[name];
+  const y = b.status?.allocatable?.[name];
+  try {
+    const qx = quantityOf(x);
+    const qy = quantityOf(y);
+    return qx !== undefined && qy !== undefined && qx.equals(qy);
+  } catch {
+    return x?.value === y?.value;
   }
-  return true;
+}
+
+/** The same resources with the same values (Kubernetes compares allocatable semantically). */
+function sameAllocatable(a: corev1.Node, b: corev1.Node): boolean {
+  const x = Object.keys(a.status?.allocatable ?? {});
+  const y = Object.keys(b.status?.allocatable ?? {});
+  return x.length === y.length && x.every((name) => sameQuantity(a, b, name));
 }
 
 /** What changed between two versions of a node that scheduling cares about (heartbeats are not). */

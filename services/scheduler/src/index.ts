@@ -4,12 +4,11 @@
 // pods.bind; events through the client's event recorder; PodScheduled conditions through
 // pods.updateStatus; leader election on a Lease (kube-system/kube-scheduler by default)
 // decides which replica schedules. The kit server gives health, InfoService and /metrics.
-import * as fs from 'fs';
 import * as os from 'os';
 import { randomUUID } from 'crypto';
-import { Informer, LeaderElector, connect, createEventRecorder, isForbidden, isNotFound, listWatchFor } from '@k8ts/client';
-import type { Clientset, EventHandlers, EventRecorder, KubeObject, ResourceClient, SelectOptions } from '@k8ts/client';
-import { ConfigError, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { Informer, LeaderElector, apiserverFlags, connectFromConfig, createEventRecorder, isForbidden, isNotFound, listWatchFor } from '@k8ts/client';
+import type { ApiserverConfig, Clientset, EventHandlers, EventRecorder, KubeObject, ResourceClient, SelectOptions } from '@k8ts/client';
+import { ConfigError, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import type { FlagSpec, KitServer } from '@k8ts/kit';
 import { SchedulerCache } from './cache/cache';
 import { ApiPodConditionWriter } from './conditions';
@@ -36,9 +35,7 @@ const COMPONENT = 'scheduler';
 
 /** The scheduler's own flags (main.ts adds the kit's serverFlags). */
 export const flags: FlagSpec[] = [
-  { name: 'apiserver', type: 'string', required: true, description: "The apiserver's gRPC address, host:port." },
-  { name: 'token-file', type: 'file', description: 'A file holding the bearer token sent to the apiserver.' },
-  { name: 'apiserver-ca', type: 'file', description: "PEM CA bundle of the apiserver's certificate; when set, the connection uses TLS." },
+  ...apiserverFlags,
   {
     name: 'scheduler-name',
     type: 'string',
@@ -57,10 +54,8 @@ export const flags: FlagSpec[] = [
 ];
 
 /** The configuration start() takes: the parsed flags (camelCased), as parseConfig returns them. */
-export interface SchedulerFlags {
+export interface SchedulerFlags extends ApiserverConfig {
   apiserver: string;
-  tokenFile?: string;
-  apiserverCa?: string;
   schedulerName?: string;
   config?: string;
   leaderElect?: boolean;
@@ -97,15 +92,6 @@ export interface SchedulerService {
   shutdown(): Promise<void>;
 }
 
-function readToken(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(`cannot read --token-file ${JSON.stringify(file)}: ${(err as Error).message}`, { flag: 'token-file', value: file });
-  }
-}
-
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
@@ -125,14 +111,8 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
     if (renewDeadlineMs >= leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration', { flag: 'renew-deadline' });
     if (retryPeriodMs >= renewDeadlineMs) throw new ConfigError('--retry-period must be shorter than --renew-deadline', { flag: 'retry-period' });
   }
-  const clientset =
-    opts.clientset ??
-    connect({
-      userAgent: 'kube-scheduler/v0.1.0',
-      address: f.apiserver,
-      token: readToken(f.tokenFile),
-      tls: f.apiserverCa ? { ca: f.apiserverCa } : undefined,
-    });
+  const logger = createLogger(COMPONENT, f.logLevel);
+  const clientset = opts.clientset ?? connectFromConfig(f, { userAgent: 'kube-scheduler/v0.1.0', logger });
 
   // The scheduling machinery, built before the server so that config errors come first.
   const cache = new SchedulerCache();
@@ -167,9 +147,9 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
     ...serverOptionsFromConfig(f),
     services: [],
     config: { ...f, identity },
+    logger,
     onShutdown: () => stop.abort(),
   });
-  const logger = server.logger;
   const metrics = new SchedulerMetrics(server.registry, { queue: () => queue, cache: () => cache });
 
   const recorder: EventRecorder = createEventRecorder({ events: clientset.events, component: schedulerName, host: identity, maxQueue: 10_000, logger });
@@ -257,35 +237,29 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
   };
 
   if (f.leaderElect !== false) {
-    const campaign = async () => {
-      while (!stop.signal.aborted) {
-        const term: { done?: Promise<void> } = {};
-        const elector = new LeaderElector({
-          leases: clientset.leases,
-          namespace: f.leaseNamespace || 'kube-system',
-          name: f.leaseName || 'kube-scheduler',
-          identity,
-          leaseDurationMs,
-          renewDeadlineMs,
-          retryPeriodMs,
-          logger,
-          callbacks: {
-            onStartedLeading: (signal) => {
-              logger.info({ identity }, 'became the leader');
-              term.done = lead(signal);
-              return term.done;
-            },
-            onStoppedLeading: () => logger.info({ identity }, 'stopped leading'),
-            onNewLeader: (holder) => {
-              if (holder !== identity) logger.info({ leader: holder }, 'another replica leads');
-            },
-          },
-        });
-        await elector.run(stop.signal);
-        await term.done;
-      }
-    };
-    electionDone = campaign().catch((err) => logger.error({ err: String(err) }, 'leader election failed'));
+    // A replica that lost the lease campaigns again (the elector waits for the term's
+    // scheduling loop to end first).
+    const elector = new LeaderElector({
+      leases: clientset.leases,
+      namespace: f.leaseNamespace || 'kube-system',
+      name: f.leaseName || 'kube-scheduler',
+      identity,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+      logger,
+      callbacks: {
+        onStartedLeading: (signal) => {
+          logger.info({ identity }, 'became the leader');
+          return lead(signal);
+        },
+        onStoppedLeading: () => logger.info({ identity }, 'stopped leading'),
+        onNewLeader: (holder) => {
+          if (holder !== identity) logger.info({ leader: holder }, 'another replica leads');
+        },
+      },
+    });
+    electionDone = elector.runUntilStopped(stop.signal).catch((err) => logger.error({ err: String(err) }, 'leader election failed'));
   } else {
     electionDone = lead(stop.signal).catch((err) => logger.error({ err: String(err) }, 'scheduling loop failed'));
   }

@@ -2,13 +2,33 @@
 // (terms ORed; within a term, matchExpressions on labels and matchFields on metadata.name
 // ANDed), and the preferred terms with their weights.
 import type { corev1 } from '@k8ts/api';
-import { LabelMatcher, SelectorError, allOf, nodeSelectorRequirement } from './labels';
-import type { Labels } from './labels';
+import { SelectorError, everything, newRequirement, selectorFromSet } from '@k8ts/machinery';
+import type { LabelRequirement, LabelSelector, Labels, SelectorOperator } from '@k8ts/machinery';
 
 function intersect(a: ReadonlySet<string> | null, b: ReadonlySet<string>): Set<string> {
   const out = new Set<string>();
   for (const x of b) if (a === null || a.has(x)) out.add(x);
   return out;
+}
+
+/** The label selector operators of NodeSelectorRequirement operators (Gt and Lt compare integers). */
+const NODE_SELECTOR_OPERATORS: Readonly<Record<string, SelectorOperator>> = {
+  In: 'in',
+  NotIn: 'notin',
+  Exists: 'exists',
+  DoesNotExist: '!',
+  Gt: 'gt',
+  Lt: 'lt',
+};
+
+/** A matchExpressions entry as a label requirement, checked as Kubernetes' NewRequirement checks it. */
+function nodeSelectorRequirement(e: corev1.NodeSelectorRequirement): LabelRequirement {
+  const key = e.key ?? '';
+  const operator = e.operator ?? '';
+  if (!Object.hasOwn(NODE_SELECTOR_OPERATORS, operator)) {
+    throw new SelectorError(`node selector: operator "${operator}" of key "${key}" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt`, key);
+  }
+  return newRequirement(key, NODE_SELECTOR_OPERATORS[operator], e.values ?? []);
 }
 
 /** What node affinity looks at: a node's name and labels. */
@@ -24,7 +44,7 @@ interface FieldRequirement {
 
 /** One NodeSelectorTerm. A term without requirements matches no node. */
 export class NodeSelectorTermMatcher {
-  private readonly labels: LabelMatcher;
+  private readonly labels: LabelSelector;
   private readonly fields: readonly FieldRequirement[];
   private readonly matchesNothing: boolean;
   /** The node names the term allows through metadata.name In requirements; null when it has none. */
@@ -34,15 +54,15 @@ export class NodeSelectorTermMatcher {
     const exprs = term.matchExpressions ?? [];
     const fields = term.matchFields ?? [];
     this.matchesNothing = exprs.length === 0 && fields.length === 0;
-    this.labels = allOf(exprs.map((e) => nodeSelectorRequirement(e.key ?? '', e.operator ?? '', e.values ?? [])));
+    this.labels = everything().add(...exprs.map(nodeSelectorRequirement));
     const compiled: FieldRequirement[] = [];
     let names: Set<string> | null = null;
     for (const f of fields) {
-      if (f.key !== 'metadata.name') throw new SelectorError(`node selector: matchFields key "${f.key ?? ''}" is not supported (only metadata.name)`);
+      if (f.key !== 'metadata.name') throw new SelectorError(`node selector: matchFields key "${f.key ?? ''}" is not supported (only metadata.name)`, f.key ?? '');
       if (f.operator !== 'In' && f.operator !== 'NotIn') {
-        throw new SelectorError(`node selector: matchFields operator "${f.operator ?? ''}" is not one of In, NotIn`);
+        throw new SelectorError(`node selector: matchFields operator "${f.operator ?? ''}" is not one of In, NotIn`, f.key);
       }
-      if ((f.values ?? []).length === 0) throw new SelectorError(`node selector: matchFields ${f.operator} needs at least one value`);
+      if ((f.values ?? []).length === 0) throw new SelectorError(`node selector: matchFields ${f.operator} needs at least one value`, f.key);
       const set = new Set(f.values);
       compiled.push({ op: f.operator, names: set });
       if (f.operator === 'In') names = intersect(names, set);
@@ -63,12 +83,12 @@ export class NodeSelectorTermMatcher {
 
 /** spec.nodeSelector AND required node affinity. */
 export class RequiredNodeAffinity {
-  private readonly selector: LabelMatcher | null;
+  private readonly selector: LabelSelector | null;
   private readonly terms: readonly NodeSelectorTermMatcher[] | null;
 
   constructor(spec: corev1.PodSpec | undefined) {
     const ns = spec?.nodeSelector;
-    this.selector = ns && Object.keys(ns).length > 0 ? LabelMatcher.fromSet(ns) : null;
+    this.selector = ns && Object.keys(ns).length > 0 ? selectorFromSet(ns) : null;
     const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
     this.terms = required ? (required.nodeSelectorTerms ?? []).map((t) => new NodeSelectorTermMatcher(t)) : null;
   }

@@ -3,11 +3,12 @@
 // and scoring a thousand nodes never re-reads the pod spec. Pending pods additionally get
 // their node affinity and topology spread constraints compiled by prepareForScheduling().
 import type { corev1 } from '@k8ts/api';
-import { LabelMatcher, NO_LABELS } from './labels';
-import type { Labels } from './labels';
+import { emptyComputeResources, podSchedulingRequests } from '@k8ts/machinery';
+import type { ComputeResources } from '@k8ts/machinery';
+import { NO_LABELS, labelSelectorAsSelector, newRequirement } from '@k8ts/machinery';
+import type { LabelSelector, Labels } from '@k8ts/machinery';
+import { selectorKey } from './cache/index_keys';
 import { PreferredNodeAffinity, RequiredNodeAffinity } from './nodeaffinity';
-import { computePodRequests, emptyResources } from './resources';
-import type { Resources } from './resources';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -17,11 +18,11 @@ export type NamespaceLabels = (namespace: string) => Labels | undefined;
 /** A pod (anti-)affinity term, compiled. */
 export interface AffinityTerm {
   readonly topologyKey: string;
-  readonly selector: LabelMatcher;
+  readonly selector: LabelSelector;
   /** Namespaces the term selects by name (the pod's own when neither names nor selector are given). */
   readonly namespaces: ReadonlySet<string>;
   /** Namespaces the term selects by label; NOTHING when absent, EVERYTHING for {}. */
-  readonly namespaceSelector: LabelMatcher;
+  readonly namespaceSelector: LabelSelector;
   /** The identity of the pods it selects (namespaces and selector, not the topology key). */
   readonly podSetKey: string;
 }
@@ -36,14 +37,14 @@ export function termMatches(term: AffinityTerm, pod: PodInfo, nsLabels?: Namespa
 }
 
 export function namespaceSelected(
-  term: { readonly namespaces: ReadonlySet<string>; readonly namespaceSelector: LabelMatcher },
+  term: { readonly namespaces: ReadonlySet<string>; readonly namespaceSelector: LabelSelector },
   namespace: string,
   nsLabels?: NamespaceLabels,
 ): boolean {
   if (term.namespaces.has(namespace)) return true;
   const sel = term.namespaceSelector;
-  if (sel.nothing) return false;
-  if (sel.empty) return true;
+  if (sel.isNothing()) return false;
+  if (sel.isEverything()) return true;
   return sel.matches(nsLabels?.(namespace));
 }
 
@@ -58,7 +59,7 @@ export interface SpreadConstraint {
   readonly maxSkew: number;
   readonly topologyKey: string;
   readonly whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
-  readonly selector: LabelMatcher;
+  readonly selector: LabelSelector;
   readonly minDomains: number;
   readonly honorNodeAffinity: boolean;
   readonly honorNodeTaints: boolean;
@@ -66,18 +67,27 @@ export interface SpreadConstraint {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/**
+ * The selector narrowed by the pod's own values of some label keys (matchLabelKeys: "key in
+ * (value)" for affinity, "key=value" for spread; mismatchLabelKeys: "key notin (value)"); keys
+ * the pod lacks are skipped, and a selector that matches nothing stays so.
+ */
+function withLabelValues(selector: LabelSelector, operator: 'in' | 'notin' | '=', labels: Labels, keys: readonly string[] | undefined): LabelSelector {
+  const present = (keys ?? []).filter((k) => Object.hasOwn(labels, k));
+  return selector.add(...present.map((k) => newRequirement(k, operator, [labels[k]])));
+}
+
 function makeTerm(pod: corev1.Pod, labels: Labels, t: corev1.PodAffinityTerm): AffinityTerm {
-  let selector = LabelMatcher.fromLabelSelector(t.labelSelector);
+  let selector = labelSelectorAsSelector(t.labelSelector);
   if (t.labelSelector) {
-    const pairs = (keys: string[] | undefined) =>
-      (keys ?? []).filter((k) => labels[k] !== undefined).map((k) => [k, labels[k]] as const);
-    selector = selector.withEqualities(pairs(t.matchLabelKeys)).withEqualities(pairs(t.mismatchLabelKeys), true);
+    selector = withLabelValues(selector, 'in', labels, t.matchLabelKeys);
+    selector = withLabelValues(selector, 'notin', labels, t.mismatchLabelKeys);
   }
   const own = pod.metadata?.namespace ?? '';
   const names = t.namespaces ?? [];
   const namespaces = new Set(names.length === 0 && !t.namespaceSelector ? [own] : names);
-  const namespaceSelector = LabelMatcher.fromLabelSelector(t.namespaceSelector);
-  const podSetKey = `${[...namespaces].sort().join(',')}#${namespaceSelector.key}#${selector.key}`;
+  const namespaceSelector = labelSelectorAsSelector(t.namespaceSelector);
+  const podSetKey = `${[...namespaces].sort().join(',')}#${selectorKey(namespaceSelector)}#${selectorKey(selector)}`;
   return { topologyKey: t.topologyKey ?? '', selector, namespaces, namespaceSelector, podSetKey };
 }
 
@@ -102,7 +112,7 @@ export class PodInfo {
   readonly nodeName: string;
   /** Being deleted (deletionTimestamp set). */
   readonly terminating: boolean;
-  readonly requests: Resources;
+  readonly requests: ComputeResources;
   readonly nonZeroMilliCpu: number;
   readonly nonZeroMemory: number;
   readonly hostPorts: readonly HostPort[];
@@ -139,11 +149,11 @@ export class PodInfo {
       }
     }
     this.hostPorts = ports.length > 0 ? ports : EMPTY;
-    let requests = emptyResources();
+    let requests = emptyComputeResources();
     let nzCpu = 0;
     let nzMem = 0;
     try {
-      const r = computePodRequests(spec);
+      const r = podSchedulingRequests(pod);
       requests = r.requests;
       nzCpu = r.nonZeroMilliCpu;
       nzMem = r.nonZeroMemory;
@@ -206,9 +216,7 @@ export class PodInfo {
     }
     if (!c.topologyKey) throw new Error('topology spread constraint: topologyKey is required');
     if (!c.maxSkew || c.maxSkew < 1) throw new Error(`topology spread constraint: maxSkew must be at least 1 (got ${c.maxSkew ?? 0})`);
-    let selector = LabelMatcher.fromLabelSelector(c.labelSelector);
-    const pairs = (c.matchLabelKeys ?? []).filter((k) => this.labels[k] !== undefined).map((k) => [k, this.labels[k]] as const);
-    if (pairs.length > 0) selector = selector.withEqualities(pairs);
+    const selector = withLabelValues(labelSelectorAsSelector(c.labelSelector), '=', this.labels, c.matchLabelKeys);
     return {
       maxSkew: c.maxSkew,
       topologyKey: c.topologyKey,

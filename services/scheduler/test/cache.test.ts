@@ -1,6 +1,6 @@
 import { SchedulerCache } from '../src/cache/cache';
 import { PodMatcher } from '../src/cache/counters';
-import { LabelMatcher } from '../src/labels';
+import { everything, nothing, selectorFromSet } from '@k8ts/machinery';
 import { PodInfo } from '../src/podinfo';
 import { info, node, pod } from './helpers';
 
@@ -83,7 +83,7 @@ describe('scheduler cache', () => {
   it('keeps match counters current as pods come and go, with assumed pods counted', () => {
     cache.addPod(pod('a', { nodeName: 'n1', labels: { app: 'web' } }));
     cache.addPod(pod('b', { nodeName: 'n2', labels: { app: 'db' } }));
-    const matcher = new PodMatcher([{ namespaces: new Set(['default']), namespaceSelector: LabelMatcher.NOTHING, selector: LabelMatcher.fromSet({ app: 'web' }) }]);
+    const matcher = new PodMatcher([{ namespaces: new Set(['default']), namespaceSelector: nothing(), selector: selectorFromSet({ app: 'web' }) }]);
     const counter = cache.counters.get(matcher);
     expect([...counter.perNode]).toEqual([['n1', 1]]);
     cache.assumePod(info('c', { labels: { app: 'web' } }), 'n2');
@@ -121,7 +121,7 @@ describe('scheduler cache', () => {
 
   it('clears counters when namespace labels change', () => {
     cache.setNamespace({ metadata: { name: 'team-a', labels: { team: 'a' } } });
-    const matcher = new PodMatcher([{ namespaces: new Set(), namespaceSelector: LabelMatcher.fromSet({ team: 'a' }), selector: LabelMatcher.EVERYTHING }]);
+    const matcher = new PodMatcher([{ namespaces: new Set(), namespaceSelector: selectorFromSet({ team: 'a' }), selector: everything() }]);
     cache.addPod(pod('a', { nodeName: 'n1', namespace: 'team-a' }));
     expect(cache.counters.get(matcher).total).toBe(1);
     cache.setNamespace({ metadata: { name: 'team-a', labels: { team: 'b' } } });

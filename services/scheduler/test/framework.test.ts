@@ -260,6 +260,6 @@ describe('framework', () => {
     const cache = cacheWith([node('a')]);
     const r = frameworkFor(cache).schedulePod(info('p', { cpu: 'lots' }));
     expect(r.kind).toBe('error');
-    expect(r.kind === 'error' && r.status.message()).toMatch(/invalid quantity "lots"/);
+    expect(r.kind === 'error' && r.status.message()).toMatch(/^pod default\/p: spec\.containers\[0\]\.resources\.requests\[cpu\]: quantities must match the regular expression/);
   });
 });

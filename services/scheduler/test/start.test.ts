@@ -1,8 +1,7 @@
 // start() wired to the client library's in-memory fake clientset: informers, binds, events,
 // conditions and leader election between two replicas, all in process.
 import type { corev1 } from '@k8ts/api';
-import { createFakeClientset } from '@k8ts/client';
-import type { FakeClientset } from '@k8ts/client';
+import { createFakeClientset, type FakeClientset } from '@k8ts/client/fake';
 import { start } from '../src/index';
 import type { SchedulerFlags, SchedulerService } from '../src/index';
 import { node, pod } from './helpers';

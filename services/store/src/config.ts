@@ -1,6 +1,11 @@
 // The store's flags: the kit's server flags plus the store's own.
+//
+// The store holds the whole cluster state (every Secret in clear), so it serves mutual TLS
+// unless told otherwise: --tls-cert, --tls-key and --tls-client-ca are required, and only the
+// client certificates --allowed-client names may call (the apiserver's, an administrator's).
+// --insecure-plaintext is the explicit way out, for tests; the store then logs a warning.
 import * as os from 'os';
-import { serverFlags } from '@k8ts/kit';
+import { ConfigError, natsAuthFlags, serverFlags } from '@k8ts/kit';
 import type { FlagSpec } from '@k8ts/kit';
 import { DEFAULT_GUARD_WINDOW } from '@k8ts/machinery';
 import { DEFAULT_MAX_TXN_OPS } from './validate';
@@ -26,7 +31,16 @@ export interface StoreConfig {
   maxTxnOps: number;
   watchProgressNotifyInterval: number;
   guardWindow: number;
+  allowedClient: string[];
+  insecurePlaintext: boolean;
+  natsUser: string;
+  natsPassword: string;
+  natsNkey?: string;
+  natsCreds?: string;
 }
+
+/** Who may call the store by default: kube-apiserver's etcd client certificate (kubeadm's CN), and administrators. */
+export const DEFAULT_ALLOWED_CLIENTS = ['CN=kube-apiserver-etcd-client', 'O=system:masters'];
 
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
 const TOKEN_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -86,7 +100,7 @@ export const storeFlags: FlagSpec[] = [
     name: 'advertise-client-url',
     type: 'string',
     default: '',
-    description: 'Client URL reported by Cluster.MemberList (default: http://<listen address>).',
+    description: 'Client URL reported by Cluster.MemberList (default: https://<listen address>, http:// with --insecure-plaintext).',
   },
   {
     name: 'jetstream-timeout',
@@ -123,7 +137,42 @@ export const storeFlags: FlagSpec[] = [
     min: 100,
     description: 'Guard window W written into a new stream (see proto/k8ts/store/v1/log.proto); an existing stream keeps its own.',
   },
+  {
+    name: 'allowed-client',
+    type: 'list',
+    default: DEFAULT_ALLOWED_CLIENTS,
+    description:
+      'Client certificates (of --tls-client-ca) that may call the store: CN=<user> or O=<group>, comma separated or repeated; any other gets PERMISSION_DENIED.',
+  },
+  {
+    name: 'insecure-plaintext',
+    type: 'bool',
+    default: false,
+    description: 'Serve without TLS and accept any client: whoever reaches the port can read and change the whole cluster state. Tests only.',
+  },
+  ...natsAuthFlags,
 ];
+
+/**
+ * Checks the transport settings: mutual TLS with an allowed-client list, or plaintext only when
+ * asked for explicitly. Returns whether the store serves plaintext.
+ */
+export function checkTransport(c: StoreConfig): { plaintext: boolean } {
+  if (c.insecurePlaintext) {
+    if (c.tlsCert || c.tlsKey || c.tlsClientCa) {
+      throw new ConfigError('--insecure-plaintext excludes --tls-cert, --tls-key and --tls-client-ca: choose plaintext or mutual TLS', { flag: 'insecure-plaintext' });
+    }
+    return { plaintext: true };
+  }
+  const missing = [c.tlsCert ? '' : 'tls-cert', c.tlsKey ? '' : 'tls-key', c.tlsClientCa ? '' : 'tls-client-ca'].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `the store serves mutual TLS: --${missing.join(', --')} ${missing.length === 1 ? 'is' : 'are'} required (clients need a certificate of --tls-client-ca that --allowed-client names); --insecure-plaintext serves without TLS, for tests`,
+      { flag: missing[0] },
+    );
+  }
+  return { plaintext: false };
+}
 
 /** Fills the defaults that depend on other settings. */
 export function resolveConfig(c: StoreConfig): StoreConfig {

@@ -1,6 +1,8 @@
 // The errors the store answers with. Errors that etcd also has use etcd's exact message and
 // gRPC code (api/v3rpc/rpctypes), because etcd clients (Kubernetes' among them) recognise
 // errors by their message. The store's own errors start with "store:" and say what to do.
+// Every error is built by the kit's grpcError, which bounds its message (1 KiB), so no answer
+// carries a large key or value back in its trailers.
 import * as grpc from '@grpc/grpc-js';
 import { grpcError } from '@k8ts/kit';
 

@@ -1,18 +1,20 @@
 // @k8ts/store: the k8ts store, an etcd v3 protocol server whose replicated log is a NATS
 // JetStream stream. start(config) runs it in-process (tests) exactly as main.ts does.
-import { createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { clientIdentityInterceptor, createLogger, natsCredentialsFromConfig, parseAllowedClients, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import type { KitServer } from '@k8ts/kit';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Backend } from './backend';
-import { resolveConfig, StoreConfig } from './config';
+import { checkTransport, resolveConfig, StoreConfig } from './config';
 import { etcdServices } from './frontend/services';
 import { WatchStreams } from './frontend/watch';
 import { KeepAliveStreams } from './frontend/leaseKeepAlive';
 import { JetStreamBackend } from './jetstream';
 import { createStoreMetrics } from './metrics';
+import { natsConnectAuth } from './natsauth';
 import { Store } from './store';
 
-export { storeFlags, resolveConfig } from './config';
+export { storeFlags, resolveConfig, checkTransport, DEFAULT_ALLOWED_CLIENTS } from './config';
 export type { StoreConfig } from './config';
 export { Store } from './store';
 export type { Backend } from './backend';
@@ -29,13 +31,31 @@ export interface StoreServer {
 }
 
 /**
- * Starts the store: connects to NATS (creating the stream and the metadata bucket if
- * needed), starts the gRPC server (NOT_SERVING while the index is rebuilt from the stream),
- * rebuilds the index, then reports ready.
+ * The interceptors that decide who may call: under mutual TLS, only the client certificates
+ * --allowed-client names; with --insecure-plaintext, anyone (and a warning says so).
+ */
+function callerCheck(c: StoreConfig, logger: Logger): grpc.ServerInterceptor[] {
+  if (checkTransport(c).plaintext) {
+    logger.warn(
+      { listen: c.listen },
+      'serving WITHOUT TLS (--insecure-plaintext): anyone who can reach this port can read every Secret and change the whole cluster state; use --tls-cert, --tls-key and --tls-client-ca outside tests',
+    );
+    return [];
+  }
+  return [clientIdentityInterceptor('store', parseAllowedClients(c.allowedClient), logger)];
+}
+
+/**
+ * Starts the store: checks who may call it (mutual TLS unless --insecure-plaintext), connects
+ * to NATS (creating the stream and the metadata bucket if needed), starts the gRPC server
+ * (NOT_SERVING while the index is rebuilt from the stream), rebuilds the index, then reports
+ * ready.
  */
 export async function start(config: StoreConfig, opts: { logger?: Logger; backend?: Backend } = {}): Promise<StoreServer> {
   const c = resolveConfig(config);
   const logger = opts.logger ?? createLogger('store', c.logLevel);
+  const interceptors = callerCheck(c, logger);
+  const natsAuth = natsConnectAuth(natsCredentialsFromConfig(c));
   const backend =
     opts.backend ??
     (await JetStreamBackend.open({
@@ -46,6 +66,7 @@ export async function start(config: StoreConfig, opts: { logger?: Logger; backen
       timeoutMs: c.jetstreamTimeout,
       name: `k8ts-store ${c.name}`,
       logger,
+      auth: natsAuth,
     }));
   const metrics = createStoreMetrics();
   const store = new Store({
@@ -66,6 +87,7 @@ export async function start(config: StoreConfig, opts: { logger?: Logger; backen
     server = await startServer({
       component: 'store',
       ...serverOptionsFromConfig(c as unknown as Record<string, unknown>),
+      interceptors,
       services: etcdServices(store, watches, keepAlives, { maxTxnOps: c.maxTxnOps, maxRequestBytes: c.maxRequestBytes, clientUrls }),
       logger,
       config: c as unknown as Record<string, unknown>,

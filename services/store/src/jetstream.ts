@@ -13,6 +13,7 @@ import {
   createInbox,
   DeliverPolicy,
   DiscardPolicy,
+  ErrorCode,
   headers as natsHeaders,
   JetStreamClient,
   JetStreamManager,
@@ -36,6 +37,7 @@ import {
   Subscription,
   UnavailableError,
 } from './backend';
+import type { NatsConnectAuth } from './natsauth';
 
 export interface JetStreamBackendOptions {
   urls: string[];
@@ -47,6 +49,8 @@ export interface JetStreamBackendOptions {
   /** Connection name shown by the NATS server. */
   name: string;
   logger: Logger;
+  /** The store's NATS credentials (natsauth.ts); none: anonymous. */
+  auth?: NatsConnectAuth;
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -434,6 +438,7 @@ export class JetStreamBackend implements Backend {
     for (let attempt = 0; !nc; attempt++) {
       try {
         nc = await connect({
+          ...opts.auth,
           servers: opts.urls,
           name: opts.name,
           maxReconnectAttempts: -1,
@@ -442,6 +447,10 @@ export class JetStreamBackend implements Backend {
           timeout: opts.timeoutMs,
         });
       } catch (err) {
+        // Credentials NATS refuses stay refused: retrying would only hide the cause.
+        if ((err as NatsError).code === ErrorCode.AuthorizationViolation) {
+          throw new Error(`NATS refused the store's credentials (${describe(err)}): check --nats-nkey, --nats-creds or --nats-user/--nats-password against the NATS server's authorization`, { cause: err });
+        }
         if (attempt % 10 === 0) logger.warn({ err: describe(err), urls: opts.urls }, 'cannot connect to NATS yet; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }

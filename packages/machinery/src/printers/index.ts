@@ -6,7 +6,6 @@ export { printerColumnsFor, defaultColumns } from './registry';
 export { toTable, parseIncludeObject, partialObjectMetadata, INCLUDE_OBJECT_VALUES } from './table';
 export type { IncludeObject, Table, TableListMeta, TableRow, ToTableOptions } from './table';
 export { humanDuration, shortHumanDuration, parseTimestamp, timestampAge, formatTimestampUTC } from './duration';
-export { formatLabels, formatLabelSelector, labelSelectorString } from './selectors';
 export { podSummary } from './pod';
 export type { PodSummary } from './pod';
 export { nodeStatus, nodeRoles } from './node';

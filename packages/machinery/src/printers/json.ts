@@ -2,6 +2,7 @@
 // trusting its shape: every accessor returns the value when it has the expected JSON type and an
 // empty value otherwise ('' / 0 / {} / []), which is what Go's zero values give the printers in
 // Kubernetes when a field is absent.
+import type { metav1 } from '@k8ts/api';
 
 /** A JSON object. */
 export type JsonObject = Record<string, unknown>;
@@ -69,4 +70,21 @@ export function stringMapAt(o: unknown, ...keys: string[]): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(objectAt(o, ...keys))) if (typeof v === 'string') out[k] = v;
   return out;
+}
+
+/**
+ * The metav1.LabelSelector at a path (undefined when absent or null), its parts read as
+ * strings so that a malformed one still converts (and is then reported as invalid).
+ */
+export function labelSelectorAt(o: unknown, ...keys: string[]): metav1.LabelSelector | undefined {
+  if (!has(o, ...keys)) return undefined;
+  const selector = field(o, ...keys);
+  return {
+    matchLabels: stringMapAt(selector, 'matchLabels'),
+    matchExpressions: objectsAt(selector, 'matchExpressions').map((e) => ({
+      key: stringAt(e, 'key'),
+      operator: stringAt(e, 'operator'),
+      values: stringsAt(e, 'values'),
+    })),
+  };
 }

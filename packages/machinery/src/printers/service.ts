@@ -12,7 +12,7 @@ import { AGE_COLUMN, NAME_COLUMN, column, nameOf, wide } from './columns';
 import { timestampAge } from './duration';
 import type { JsonObject } from './json';
 import { field, numberAt, objectsAt, stringAt, stringMapAt, stringsAt } from './json';
-import { formatLabels } from './selectors';
+import { formatLabels } from '../selectors';
 
 const SERVICE_COLUMNS: ColumnDefinition[] = [
   NAME_COLUMN,

@@ -12,8 +12,8 @@ import type { ColumnDefinition, PrinterColumns } from './columns';
 import { AGE_COLUMN, NAME_COLUMN, TEMPLATE_COLUMNS, column, containerCells, nameOf, wide } from './columns';
 import { humanDuration, parseTimestamp, timestampAge } from './duration';
 import type { JsonObject } from './json';
-import { field, has, numberAt, objectsAt, optionalNumberAt, stringAt } from './json';
-import { formatLabelSelector, labelSelectorString } from './selectors';
+import { SelectorError, formatLabelSelector, tryLabelSelectorAsSelector } from '../selectors';
+import { field, has, labelSelectorAt, numberAt, objectsAt, optionalNumberAt, stringAt } from './json';
 
 const REPLICA_SET_COLUMNS: ColumnDefinition[] = [
   NAME_COLUMN,
@@ -98,7 +98,7 @@ export const replicaSetColumns: PrinterColumns = {
       numberAt(rs, 'status', 'readyReplicas'),
       age(rs, now),
       ...containerCells(field(rs, 'spec', 'template')),
-      formatLabelSelector(field(rs, 'spec', 'selector')),
+      formatLabelSelector(labelSelectorAt(rs, 'spec', 'selector')),
     ];
   },
 };
@@ -114,10 +114,16 @@ export const deploymentColumns: PrinterColumns = {
       numberAt(d, 'status', 'availableReplicas'),
       age(d, now),
       ...containerCells(field(d, 'spec', 'template')),
-      labelSelectorString(field(d, 'spec', 'selector')) ?? '<invalid>',
+      deploymentSelector(d),
     ];
   },
 };
+
+/** printDeployment's SELECTOR: the selector's text as it is, "<invalid>" when it does not convert. */
+function deploymentSelector(d: JsonObject): string {
+  const selector = tryLabelSelectorAsSelector(labelSelectorAt(d, 'spec', 'selector'));
+  return selector instanceof SelectorError ? '<invalid>' : selector.toString();
+}
 
 export const jobColumns: PrinterColumns = {
   columns: JOB_COLUMNS,
@@ -129,7 +135,7 @@ export const jobColumns: PrinterColumns = {
       jobDuration(job, now),
       age(job, now),
       ...containerCells(field(job, 'spec', 'template')),
-      formatLabelSelector(field(job, 'spec', 'selector')),
+      formatLabelSelector(labelSelectorAt(job, 'spec', 'selector')),
     ];
   },
 };

@@ -1,4 +1,5 @@
-// Service IP and node port ranges, and the store keys that record who holds which value.
+// Service IP and node port ranges, and the store keys that record who holds which value
+// (serviceIPKey, nodePortKey: the store's key layout is @k8ts/machinery's).
 //
 // Every allocated value is one key in the store, created with a create_revision == 0 compare
 // in the same transaction that writes the Service (and deleted in the transaction that
@@ -7,18 +8,8 @@
 // value) or reports "provided IP is already allocated" (for a user-chosen one).
 import { randomInt } from 'crypto';
 import { ConfigError } from '@k8ts/kit';
+import { nodePortKey, serviceIPKey } from '@k8ts/machinery';
 import type { Allocators } from '../strategies/types';
-
-export const SERVICE_IP_PREFIX = '/kubernetes.io/ranges/serviceips/';
-export const NODE_PORT_PREFIX = '/kubernetes.io/ranges/servicenodeports/';
-
-export function serviceIPKey(ip: string): string {
-  return SERVICE_IP_PREFIX + ip;
-}
-
-export function nodePortKey(port: number): string {
-  return NODE_PORT_PREFIX + String(port);
-}
 
 function ipToInt(ip: string): number | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);

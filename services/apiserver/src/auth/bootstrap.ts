@@ -4,13 +4,18 @@
 // Kubernetes' non-resource roles: system:discovery (GET /api*, /apis*, /openapi*, /version,
 // health) for every authenticated user, system:public-info-viewer (GET /version and health) for
 // everyone including anonymous callers, system:monitoring (GET /metrics and the detailed health
-// checks) for the group of that name. Every object carries the label
+// checks) for the group of that name. The kube-proxy's role is Kubernetes' system:node-proxier;
+// the simulated nodes' kubelet (k8ts up --sim-nodes) gets a kubelet's rules over every node
+// (system:k8ts:sim-kubelet) instead of cluster-admin. The apiserver's kubelet client
+// (kube-apiserver-kubelet-client) holds system:kubelet-api-admin; kubelets and the proxy may
+// create TokenReviews and SubjectAccessReviews to check their own callers. Every object carries the label
 // kubernetes.io/bootstrapping=rbac-defaults and the autoupdate annotation.
 //
 // Verbs follow k8ts' RPCs: there is no Patch RPC, so component roles never list "patch"; an
 // event recorder creates events and updates the count of repeated ones ("create", "update").
 import type { rbacv1 } from '@k8ts/api';
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_MONITORING, GROUP_NODES, GROUP_UNAUTHENTICATED } from './types';
+import { NODE_LEASE_NAMESPACE } from './nodeauthorizer';
 import { RBAC_API_GROUP } from './rbac';
 
 export const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
@@ -24,9 +29,23 @@ export const AGGREGATE_TO_ADMIN = 'rbac.authorization.k8s.io/aggregate-to-admin'
 export const USER_KUBE_SCHEDULER = 'system:kube-scheduler';
 export const USER_KUBE_CONTROLLER_MANAGER = 'system:kube-controller-manager';
 export const USER_KUBE_PROXY = 'system:kube-proxy';
+/**
+ * The apiserver as a client of kubelets (the CN of its --kubelet-client-certificate, as
+ * kubeadm's apiserver-kubelet-client.crt): bound to system:kubelet-api-admin.
+ */
+export const USER_KUBE_APISERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
+/**
+ * The kubelet of simulated nodes (`k8ts up --sim-nodes`, kubelet --sim-nodes): one process
+ * writing many Nodes, which no node identity may (the node authorizer limits a kubelet to its
+ * own Node), so a static user with the kubelet's rules over every node instead.
+ */
+export const USER_SIM_KUBELET = 'system:k8ts-sim-kubelet';
 
 /** Where components keep their leader-election Leases. */
 export const LEADER_ELECTION_NAMESPACE = 'kube-system';
+
+/** The ClusterRole, Role (leases in kube-node-lease) and bindings of USER_SIM_KUBELET. */
+export const SIM_KUBELET_ROLE = 'system:k8ts:sim-kubelet';
 
 const CORE = '';
 const APPS = 'apps';
@@ -45,6 +64,13 @@ function rule(verbs: string[], apiGroups: string[], resources: string[], resourc
 
 /** Recording events: create them, update the count of repeated ones. */
 const eventsRule = (): rbacv1.PolicyRule => rule(['create', 'update'], [CORE], ['events']);
+
+/**
+ * Asking the apiserver about one's own callers: TokenReview and SubjectAccessReview (a server
+ * that delegates authentication and authorization, as the kubelet's API and the proxy's admin
+ * API do).
+ */
+const delegationRules = (): rbacv1.PolicyRule[] => [rule(['create'], [AUTHENTICATION], ['tokenreviews']), rule(['create'], [AUTHORIZATION], ['subjectaccessreviews'])];
 
 /** Leader election on a Lease (a Role in kube-system, so it reaches no other namespace). */
 const leaderElectionRule = (): rbacv1.PolicyRule => rule(['get', 'create', 'update'], [COORDINATION], ['leases']);
@@ -118,18 +144,59 @@ export function controllerRules(): Record<string, rbacv1.PolicyRule[]> {
   };
 }
 
-/** What the proxy needs: follow services, endpoints and nodes; events. */
+/**
+ * What the proxy needs, as Kubernetes' system:node-proxier grants it: follow services and
+ * endpoints, read nodes (its own Node's addresses: get, list, watch), events.
+ */
 export function proxyRules(): rbacv1.PolicyRule[] {
-  return [rule(['list', 'watch'], [CORE], ['services', 'endpoints', 'nodes']), eventsRule()];
+  return [rule(['list', 'watch'], [CORE], ['services', 'endpoints']), rule(READ, [CORE], ['nodes']), eventsRule()];
 }
 
 /**
- * The RBAC side of kubelets (group system:nodes): reads only. A kubelet's writes (its Node, its
+ * The RBAC side of kubelets (group system:nodes): reads, and the reviews with which a kubelet
+ * checks the callers of its API (as Kubernetes' system:node). A kubelet's writes (its Node, its
  * Lease, its pods' status) and its reads of secrets and config maps come from the node
  * authorizer, which limits them to its own node.
  */
 export function nodeRules(): rbacv1.PolicyRule[] {
-  return [rule(READ, [CORE], ['nodes', 'pods', 'services', 'endpoints']), eventsRule()];
+  return [rule(READ, [CORE], ['nodes', 'pods', 'services', 'endpoints']), eventsRule(), ...delegationRules()];
+}
+
+/**
+ * Full use of the kubelet API (Kubernetes' system:kubelet-api-admin): the apiserver holds it to
+ * serve pods/log, which the kubelet authorizes as nodes/proxy.
+ */
+export function kubeletApiAdminRules(): rbacv1.PolicyRule[] {
+  return [
+    rule(READ, [CORE], ['nodes']),
+    rule(['proxy'], [CORE], ['nodes']),
+    rule(['*'], [CORE], ['nodes/proxy', 'nodes/metrics', 'nodes/spec', 'nodes/stats', 'nodes/log']),
+  ];
+}
+
+/**
+ * The simulated nodes' kubelet: what a kubelet does for its Node, for every Node, and nothing
+ * more. These are Kubernetes' system:node rules that the kubelet uses (register and update
+ * Nodes and their status; follow pods, write their status, finish their deletion; read the
+ * config maps and secrets of their environment; events), without the node authorizer's
+ * per-node limit, which cannot apply to one user serving many nodes. Its Leases come from a
+ * Role in kube-node-lease (simKubeletLeaseRules).
+ */
+export function simKubeletRules(): rbacv1.PolicyRule[] {
+  return [
+    rule(['get', 'list', 'watch', 'create', 'update'], [CORE], ['nodes']),
+    rule(['update'], [CORE], ['nodes/status']),
+    rule(['get', 'list', 'watch', 'delete'], [CORE], ['pods']),
+    rule(['update'], [CORE], ['pods/status']),
+    rule(['get'], [CORE], ['configmaps', 'secrets']),
+    eventsRule(),
+    ...delegationRules(),
+  ];
+}
+
+/** The node heartbeats of the simulated nodes: their Leases, in kube-node-lease only. */
+export function simKubeletLeaseRules(): rbacv1.PolicyRule[] {
+  return [rule(['get', 'create', 'update'], [COORDINATION], ['leases'])];
 }
 
 /** Read-only access to a namespace's workloads; not secrets, not RBAC. */
@@ -252,10 +319,12 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRole('system:public-info-viewer', publicInfoRules()),
     clusterRole('system:monitoring', monitoringRules()),
     // for servers that delegate authentication and authorization to the apiserver; bound to nobody
-    clusterRole('system:auth-delegator', [rule(['create'], [AUTHENTICATION], ['tokenreviews']), rule(['create'], [AUTHORIZATION], ['subjectaccessreviews'])]),
+    clusterRole('system:auth-delegator', delegationRules()),
+    clusterRole('system:kubelet-api-admin', kubeletApiAdminRules()),
     clusterRole('system:kube-scheduler', schedulerRules()),
     clusterRole('system:kube-controller-manager', controllers),
-    clusterRole('system:kube-proxy', proxyRules()),
+    clusterRole('system:node-proxier', proxyRules()),
+    clusterRole(SIM_KUBELET_ROLE, simKubeletRules()),
     clusterRole('system:node', nodeRules()),
     // view ⊂ edit ⊂ admin, each aggregating the system:aggregate-to-* roles and any role a user
     // labels the same way; the rules are also written out, as the aggregation controller would.
@@ -278,31 +347,36 @@ export function bootstrapPolicy(): BootstrapPolicy {
     clusterRoleBinding('system:monitoring', [{ kind: 'Group', name: GROUP_MONITORING }]),
     clusterRoleBinding('system:kube-scheduler', [{ kind: 'User', name: USER_KUBE_SCHEDULER }]),
     clusterRoleBinding('system:kube-controller-manager', [{ kind: 'User', name: USER_KUBE_CONTROLLER_MANAGER }]),
-    clusterRoleBinding('system:kube-proxy', [{ kind: 'User', name: USER_KUBE_PROXY }]),
+    clusterRoleBinding('system:node-proxier', [{ kind: 'User', name: USER_KUBE_PROXY }]),
+    // the proxy checks the callers of its admin API with the reviews
+    clusterRoleBinding('system:kube-proxy:auth-delegator', [{ kind: 'User', name: USER_KUBE_PROXY }], 'system:auth-delegator'),
+    clusterRoleBinding('system:kubelet-api-admin', [{ kind: 'User', name: USER_KUBE_APISERVER_KUBELET_CLIENT }]),
+    clusterRoleBinding(SIM_KUBELET_ROLE, [{ kind: 'User', name: USER_SIM_KUBELET }]),
     clusterRoleBinding('system:node', [{ kind: 'Group', name: GROUP_NODES }]),
   ];
 
-  const roles: rbacv1.Role[] = [];
-  const roleBindings: rbacv1.RoleBinding[] = [];
-  for (const [component, user] of [
-    ['kube-scheduler', USER_KUBE_SCHEDULER],
-    ['kube-controller-manager', USER_KUBE_CONTROLLER_MANAGER],
-  ] as const) {
-    const name = `system::leader-locking-${component}`;
-    roles.push({
-      apiVersion: `${RBAC_API_GROUP}/v1`,
-      kind: 'Role',
-      metadata: meta(name, {}, LEADER_ELECTION_NAMESPACE),
-      rules: [leaderElectionRule()],
-    });
-    roleBindings.push({
+  const grants = [
+    ...(
+      [
+        ['kube-scheduler', USER_KUBE_SCHEDULER],
+        ['kube-controller-manager', USER_KUBE_CONTROLLER_MANAGER],
+      ] as const
+    ).map(([component, user]) => namespacedGrant(`system::leader-locking-${component}`, LEADER_ELECTION_NAMESPACE, [leaderElectionRule()], user)),
+    namespacedGrant(SIM_KUBELET_ROLE, NODE_LEASE_NAMESPACE, simKubeletLeaseRules(), USER_SIM_KUBELET),
+  ];
+  return { clusterRoles, clusterRoleBindings, roles: grants.map((g) => g.role), roleBindings: grants.map((g) => g.binding) };
+}
+
+/** A Role of `rules` in `namespace` and its RoleBinding to `user`, both called `name`. */
+function namespacedGrant(name: string, namespace: string, rules: rbacv1.PolicyRule[], user: string): { role: rbacv1.Role; binding: rbacv1.RoleBinding } {
+  return {
+    role: { apiVersion: `${RBAC_API_GROUP}/v1`, kind: 'Role', metadata: meta(name, {}, namespace), rules },
+    binding: {
       apiVersion: `${RBAC_API_GROUP}/v1`,
       kind: 'RoleBinding',
-      metadata: meta(name, {}, LEADER_ELECTION_NAMESPACE),
+      metadata: meta(name, {}, namespace),
       subjects: [subject({ kind: 'User', name: user })],
       roleRef: { apiGroup: RBAC_API_GROUP, kind: 'Role', name },
-    });
-  }
-
-  return { clusterRoles, clusterRoleBindings, roles, roleBindings };
+    },
+  };
 }

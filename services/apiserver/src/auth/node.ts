@@ -6,6 +6,7 @@
 // service-account tokens) with
 //   iss the apiserver's issuer, sub system:node:<nodeName>, aud the apiserver's audience(s),
 //   iat, nbf, jti, exp (optional), and k8ts { node: { name: <nodeName> } }.
+// issueNodeToken is @k8ts/kit's (re-exported here), so that `k8ts up` mints exactly this format.
 // `k8ts up` and the deploy scripts issue one per node with issueNodeToken and hand it to that
 // node's kubelet. Unlike a token-file line, adding a node needs no apiserver restart, and a
 // token only ever names one node. Revocation: issue tokens with an expiry and re-issue them,
@@ -13,17 +14,14 @@
 //
 // A token-file line works too, for operators who prefer static tokens:
 //   <token>,system:node:<nodeName>,,system:nodes
+import { NODE_USER_PREFIX, nodeUsername } from '@k8ts/kit';
 import { AuthError, type Authenticator, GROUP_AUTHENTICATED, GROUP_NODES, type UserInfo } from './types';
 import { JwtError } from './jwt';
-import { k8tsClaim, type TokenIssuer, type TokenVerifier } from './tokens';
+import { k8tsClaim, type TokenVerifier } from './tokens';
 import { EXTRA_CREDENTIAL_ID } from './serviceaccount';
 
-export const NODE_USER_PREFIX = 'system:node:';
-
-/** "system:node:<nodeName>". */
-export function nodeUsername(nodeName: string): string {
-  return `${NODE_USER_PREFIX}${nodeName}`;
-}
+export { NODE_USER_PREFIX, issueNodeToken, nodeUsername } from '@k8ts/kit';
+export type { NodeTokenOptions } from '@k8ts/kit';
 
 /**
  * Whether a user is a node, and which: a node is any user in group system:nodes; its name is
@@ -35,27 +33,6 @@ export function nodeIdentity(user: UserInfo): { isNode: false } | { isNode: true
   if (!user.name.startsWith(NODE_USER_PREFIX)) return { isNode: true, nodeName: undefined };
   const nodeName = user.name.slice(NODE_USER_PREFIX.length);
   return { isNode: true, nodeName: nodeName === '' ? undefined : nodeName };
-}
-
-export interface NodeTokenOptions {
-  nodeName: string;
-  /** Audiences; default the issuer's. */
-  audiences?: string[];
-  /** Lifetime in seconds; absent for a token that does not expire. */
-  expirationSeconds?: number;
-}
-
-/** Issues a node token for a kubelet. */
-export function issueNodeToken(issuer: TokenIssuer, opts: NodeTokenOptions): string {
-  if (opts.nodeName === '' || opts.nodeName.includes(':') || /\s/.test(opts.nodeName)) {
-    throw new Error(`invalid node name ${JSON.stringify(opts.nodeName)}`);
-  }
-  return issuer.issue({
-    sub: nodeUsername(opts.nodeName),
-    audiences: opts.audiences,
-    expirationSeconds: opts.expirationSeconds,
-    k8ts: { node: { name: opts.nodeName } },
-  });
 }
 
 export interface NodeTokenAuthenticatorOptions {

@@ -20,11 +20,13 @@
 // Members of system:masters are allowed everything, whatever the bindings say.
 // ClusterRoles with an aggregationRule get, on top of their own rules, the rules of every
 // ClusterRole whose labels one of its selectors matches (computed at evaluation time; k8ts has
-// no aggregation controller).
+// no aggregation controller). Selectors read as LabelSelectorAsSelector reads them, so an
+// empty selector ({}) aggregates every other ClusterRole, as in Kubernetes.
 // A binding to a role that does not exist grants nothing and is reported as Kubernetes does
 // (`RBAC: clusterrole.rbac.authorization.k8s.io "x" not found`) in the reason of a refusal and
 // in the errors of resolveRules.
 import type { metav1, rbacv1 } from '@k8ts/api';
+import { SelectorError, tryLabelSelectorAsSelector } from '@k8ts/machinery';
 import { aggregateMessage, forbiddenMessage } from './messages';
 import { parseServiceAccountUsername } from './serviceaccount';
 import {
@@ -122,34 +124,14 @@ function describeSubject(s: rbacv1.Subject): string {
   return s.kind === 'ServiceAccount' ? `ServiceAccount "${s.namespace}/${s.name}"` : `${s.kind} ${JSON.stringify(s.name)}`;
 }
 
-/** Whether labels satisfy a label selector. An empty selector matches nothing here (an aggregation rule must select something). */
-export function selectorMatches(selector: metav1.LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  const matchLabels = Object.entries(selector.matchLabels ?? {});
-  const exprs = selector.matchExpressions ?? [];
-  if (matchLabels.length === 0 && exprs.length === 0) return false;
-  for (const [k, v] of matchLabels) if (l[k] !== v) return false;
-  for (const e of exprs) {
-    const key = e.key ?? '';
-    const present = Object.hasOwn(l, key);
-    switch (e.operator) {
-      case 'In':
-        if (!present || !has(e.values, l[key])) return false;
-        break;
-      case 'NotIn':
-        if (present && has(e.values, l[key])) return false;
-        break;
-      case 'Exists':
-        if (!present) return false;
-        break;
-      case 'DoesNotExist':
-        if (present) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+/**
+ * Whether an aggregation rule's selector picks a ClusterRole with these labels, as Kubernetes'
+ * aggregation controller lists them (metav1.LabelSelectorAsSelector): an empty selector picks
+ * every ClusterRole, and one that does not convert picks none.
+ */
+function aggregationSelects(selector: metav1.LabelSelector, labels: Record<string, string> | undefined): boolean {
+  const converted = tryLabelSelectorAsSelector(selector);
+  return !(converted instanceof SelectorError) && converted.matches(labels);
 }
 
 /** Where a rule came from, for the allow reason (audit). */
@@ -348,7 +330,7 @@ function effectiveRules(name: string, roles: Map<string, rbacv1.ClusterRole>): r
     const selectors = role.aggregationRule?.clusterRoleSelectors ?? [];
     if (selectors.length === 0) return;
     for (const [other, r] of roles) {
-      if (other !== n && selectors.some((s) => selectorMatches(s, r.metadata?.labels))) add(other);
+      if (other !== n && selectors.some((s) => aggregationSelects(s, r.metadata?.labels))) add(other);
     }
   };
   add(name);

@@ -1,8 +1,8 @@
-// Issuing and verifying the JWTs signed by the apiserver's key (service-account tokens and
-// node tokens). The issuer fills the registered claims (iss, aud, iat, nbf, exp, jti); the
-// verifier checks issuer, signature (memoised per token), expiry and audience. The
+// Verifying the JWTs signed by the apiserver's key (service-account tokens and node tokens):
+// the verifier checks issuer, signature (memoised per token), expiry and audience. The
 // authenticators in serviceaccount.ts and node.ts share one verifier and add their own checks
-// on the k8ts claim.
+// on the k8ts claim. Issuing them (TokenIssuer: iss, aud, iat, nbf, exp, jti and the k8ts
+// claim) is @k8ts/kit's, shared with `k8ts up`; it is re-exported here.
 import * as crypto from 'node:crypto';
 import {
   audiencesOf,
@@ -12,85 +12,13 @@ import {
   JwtError,
   type JwtClaims,
   looksLikeJwt,
-  loadSigningKey,
   loadVerificationKeys,
-  type SigningKey,
-  signJwt,
   type VerificationKey,
   verifySignature,
 } from './jwt';
 
-/** The issuer k8ts uses when none is configured. */
-export const DEFAULT_ISSUER = 'k8ts';
-/** The audience of tokens meant for the apiserver when none is configured. */
-export const DEFAULT_AUDIENCE = 'k8ts';
-
-/** The private claim k8ts adds to the tokens it signs (Kubernetes uses "kubernetes.io"). */
-export const K8TS_CLAIM = 'k8ts';
-
-export interface TokenIssuerOptions {
-  /** The signing key, or its PEM text. */
-  key: SigningKey | string;
-  /** The "iss" claim. Default DEFAULT_ISSUER. */
-  issuer?: string;
-  /** The audiences of tokens that do not ask for others. Default [DEFAULT_AUDIENCE]. */
-  audiences?: string[];
-  /** The clock, in milliseconds since the epoch. Default Date.now. */
-  now?: () => number;
-}
-
-/** What a token says beyond the registered claims the issuer fills in. */
-export interface IssueOptions {
-  sub: string;
-  /** Audiences; default the issuer's. */
-  audiences?: string[];
-  /** Lifetime in seconds. Absent: the token does not expire (like Kubernetes' legacy tokens). */
-  expirationSeconds?: number;
-  /** The private k8ts claim. */
-  k8ts: Record<string, unknown>;
-}
-
-/** Signs tokens with the apiserver's key. */
-export class TokenIssuer {
-  readonly key: SigningKey;
-  readonly issuer: string;
-  readonly audiences: readonly string[];
-  private readonly now: () => number;
-
-  constructor(opts: TokenIssuerOptions) {
-    this.key = typeof opts.key === 'string' ? loadSigningKey(opts.key) : opts.key;
-    this.issuer = opts.issuer ?? DEFAULT_ISSUER;
-    this.audiences = opts.audiences ?? [DEFAULT_AUDIENCE];
-    if (this.audiences.length === 0) throw new Error('a token issuer needs at least one audience');
-    this.now = opts.now ?? Date.now;
-  }
-
-  issue(opts: IssueOptions): string {
-    const iat = Math.floor(this.now() / 1000);
-    const claims: JwtClaims = {
-      iss: this.issuer,
-      sub: opts.sub,
-      aud: opts.audiences && opts.audiences.length > 0 ? opts.audiences : [...this.audiences],
-      iat,
-      nbf: iat,
-      jti: crypto.randomUUID(),
-    };
-    if (opts.expirationSeconds !== undefined) {
-      if (!Number.isInteger(opts.expirationSeconds) || opts.expirationSeconds <= 0) {
-        throw new Error(`expirationSeconds must be a positive integer, got ${opts.expirationSeconds}`);
-      }
-      claims.exp = iat + opts.expirationSeconds;
-    }
-    claims[K8TS_CLAIM] = opts.k8ts;
-    return signJwt(this.key, claims);
-  }
-}
-
-/** The k8ts claim of a decoded token, when it is an object. */
-export function k8tsClaim(claims: JwtClaims): Record<string, unknown> | undefined {
-  const c = claims[K8TS_CLAIM];
-  return typeof c === 'object' && c !== null && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
-}
+export { DEFAULT_AUDIENCE, DEFAULT_ISSUER, K8TS_CLAIM, TokenIssuer, k8tsClaim } from '@k8ts/kit';
+export type { IssueOptions, TokenIssuerOptions } from '@k8ts/kit';
 
 export interface TokenVerifierOptions {
   /**

@@ -6,7 +6,7 @@
 // same state for the same request.
 import type { Logger } from 'pino';
 import { KINDS, type KindInfo } from '@k8ts/api';
-import { SERVICE_IP_PREFIX, NODE_PORT_PREFIX } from '../allocator/ranges';
+import { STORAGE_PREFIX, isAllocationKey, parseObjectKey } from '@k8ts/machinery';
 import { timeout } from '../errors';
 import { decodeFromStore } from '../registry/codec';
 import type { KV } from '../storage/kv';
@@ -15,16 +15,6 @@ import { strategyFor } from '../strategies';
 import type { ApiObject } from '../strategies/types';
 import type { ChangeBatch, ChangeFeed } from './changefeed';
 import { WatchCache, type WatchCacheOptions } from './watchcache';
-
-export const STORAGE_PREFIX = '/kubernetes.io/';
-
-/** Splits a store key into its resource and the rest ('/kubernetes.io/pods/default/web' -> pods). */
-export function resourceOfKey(key: string): string | undefined {
-  if (!key.startsWith(STORAGE_PREFIX)) return undefined;
-  const rest = key.slice(STORAGE_PREFIX.length);
-  const i = rest.indexOf('/');
-  return i < 0 ? undefined : rest.slice(0, i);
-}
 
 interface Waiter {
   rev: number;
@@ -68,6 +58,12 @@ export class CacheHub {
     return c;
   }
 
+  /** The watch cache of the resource an object key belongs to (none for other keys). */
+  private cacheOfKey(key: string): WatchCache | undefined {
+    const resource = parseObjectKey(key)?.resource;
+    return resource === undefined ? undefined : this.caches.get(resource);
+  }
+
   get isSynced(): boolean {
     return this.synced;
   }
@@ -90,12 +86,11 @@ export class CacheHub {
       const page = await this.kv.range(start, { end, limit: 1000, revision: rev });
       if (rev === 0) rev = page.revision;
       for (const kv of page.kvs) {
-        if (kv.key.startsWith(SERVICE_IP_PREFIX) || kv.key.startsWith(NODE_PORT_PREFIX)) {
+        if (isAllocationKey(kv.key)) {
           allocated.push(kv.key);
           continue;
         }
-        const res = resourceOfKey(kv.key);
-        const cache = res ? this.caches.get(res) : undefined;
+        const cache = this.cacheOfKey(kv.key);
         if (!cache) continue;
         const obj = this.decode(cache.kind, kv.key, kv.value, kv.modRevision);
         if (!obj) continue;
@@ -147,13 +142,12 @@ export class CacheHub {
     for (const e of b.events) {
       // Already applied (a feed restarted from an earlier point): skip.
       if (e.revision <= this.revision) continue;
-      if (e.key.startsWith(SERVICE_IP_PREFIX) || e.key.startsWith(NODE_PORT_PREFIX)) {
+      if (isAllocationKey(e.key)) {
         if (e.type === 'PUT') this.allocated.add(e.key);
         else this.allocated.delete(e.key);
         continue;
       }
-      const res = resourceOfKey(e.key);
-      const cache = res ? this.caches.get(res) : undefined;
+      const cache = this.cacheOfKey(e.key);
       if (!cache) continue;
       const obj = e.type === 'PUT' && e.value ? this.decode(cache.kind, e.key, e.value, e.revision) : undefined;
       if (e.type === 'PUT' && !obj) continue;

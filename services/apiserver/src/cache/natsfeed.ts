@@ -20,6 +20,7 @@ import { type ConsumerMessages, type JetStreamClient, type JetStreamManager, typ
 import { storev1 } from '@k8ts/api';
 import { GuardLedger, type LogChange, type LogMessage, LogOrderError, type Verdict, decodeLogMessage } from '@k8ts/machinery';
 import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from './changefeed';
+import type { NatsConnectAuth } from './natsauth';
 
 export interface NatsFeedOptions {
   servers: string[];
@@ -30,6 +31,8 @@ export interface NatsFeedOptions {
   logger: Logger;
   /** How often to check that the store has not compacted past the feed's position, ms. */
   compactionCheckMs?: number;
+  /** The apiserver's NATS credentials (natsauth.ts); none: anonymous. */
+  auth?: NatsConnectAuth;
 }
 
 /** One run of the consumer: the changes after `after` go to `handlers`. */
@@ -62,7 +65,7 @@ export class NatsChangeFeed implements ChangeFeed {
   }
 
   static async connect(opts: NatsFeedOptions): Promise<NatsChangeFeed> {
-    const nc = await connect({ servers: opts.servers, name: 'k8ts-apiserver-feed', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ ...opts.auth, servers: opts.servers, name: 'k8ts-apiserver-feed', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const jsm = await nc.jetstreamManager();
     return new NatsChangeFeed(nc, nc.jetstream(), jsm, opts);
   }

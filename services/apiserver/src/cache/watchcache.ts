@@ -5,10 +5,9 @@
 // sent as DELETED, into it as ADDED). Every response a watcher sends is assembled from the
 // object's protobuf bytes, encoded once per object version.
 import { type KindInfo, metav1 } from '@k8ts/api';
+import { type FieldSelector, type LabelSelector, resourcePrefix } from '@k8ts/machinery';
 import { gone } from '../errors';
 import { encodeProto } from '../registry/codec';
-import { type FieldRequirement, matchFields } from '../selectors/fields';
-import { type LabelRequirement, matchLabels } from '../selectors/labels';
 import type { ApiObject, Strategy } from '../strategies/types';
 import { clone, compareKeys } from '../util';
 import { encodeWatchEvent } from './wire';
@@ -56,8 +55,8 @@ export class Entry {
 export interface WatchFilter {
   /** Only this namespace ('' or undefined: every namespace). */
   namespace?: string;
-  labels: readonly LabelRequirement[];
-  fields: readonly FieldRequirement[];
+  labels: LabelSelector;
+  fields: FieldSelector;
 }
 
 /** What a filter looks at: an Entry, or the same facts of an object read from the store. */
@@ -69,8 +68,8 @@ export interface Filterable {
 
 export function matches(f: WatchFilter, e: Filterable): boolean {
   if (f.namespace && e.namespace !== f.namespace) return false;
-  if (f.labels.length > 0 && !matchLabels(f.labels, e.labels)) return false;
-  if (f.fields.length > 0 && !matchFields(f.fields, e.fields)) return false;
+  if (!f.labels.matches(e.labels)) return false;
+  if (!f.fields.matches(e.fields)) return false;
   return true;
 }
 
@@ -314,7 +313,7 @@ export class WatchCache {
       i = lo;
     } else if (filter.namespace) {
       // Keys of one namespace are contiguous: start at the namespace's prefix.
-      const prefix = `/kubernetes.io/${this.kind.resource}/${filter.namespace}/`;
+      const prefix = resourcePrefix(this.kind, filter.namespace);
       let lo = 0;
       let hi = keys.length;
       while (lo < hi) {

@@ -225,10 +225,6 @@ async function create(ctx: ResourceContext): Promise<void> {
   const { obj, warnings, managedFields } = await readObject(ctx);
   settleIdentity(ctx, obj, false);
   ctx.deps.security.checkEscalation(ctx.user, ctx.kind.resource, obj);
-  if (obj.metadata?.resourceVersion) {
-    // Kubernetes: resourceVersion should not be set on objects to be created.
-    throw new ApiError(grpc.status.INVALID_ARGUMENT, 'BadRequest', 400, 'resourceVersion should not be set on objects to be created');
-  }
   const created = await ctx.deps.registry.create(ctx.kind, obj, { dryRun: dryRun(ctx), ...writer(ctx), requestManagedFields: managedFields });
   sendObject(ctx, 201, created, warnings);
 }

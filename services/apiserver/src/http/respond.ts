@@ -6,6 +6,7 @@ import type * as http from 'http';
 import * as grpc from '@grpc/grpc-js';
 import type * as http2 from 'http2';
 import { type KindInfo, toK8sJson } from '@k8ts/api';
+import { boundStatus, HTTP_STATUS_LIMITS } from '../errorlimits';
 import { ApiError } from '../errors';
 import type { ApiObject } from '../strategies/types';
 
@@ -117,15 +118,17 @@ export function sendValue(res: Response, code: number, format: Format, value: un
   sendText(res, code, format === 'table' ? 'json' : format, JSON.stringify(value), headers);
 }
 
-/** A Kubernetes metav1.Status of an error, in its JSON form. */
+/** A Kubernetes metav1.Status of an error, in its JSON form, bounded as HTTP_STATUS_LIMITS say. */
 export function statusJson(err: ApiError): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: err.reason };
+  const bounded = boundStatus(err.toStatus(), HTTP_STATUS_LIMITS);
+  const d = bounded.details ?? {};
+  const out: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: bounded.message, reason: err.reason };
   const details: Record<string, unknown> = {};
-  if (err.subject.name) details.name = err.subject.name;
-  if (err.subject.group) details.group = err.subject.group;
-  if (err.subject.kind) details.kind = err.subject.kind;
-  if (err.subject.uid) details.uid = err.subject.uid;
-  if (err.causes.length > 0) details.causes = err.causes.map((c) => ({ reason: c.type, message: c.message, field: c.field }));
+  if (d.name) details.name = d.name;
+  if (d.group) details.group = d.group;
+  if (d.kind) details.kind = d.kind;
+  if (d.uid) details.uid = d.uid;
+  if ((d.causes ?? []).length > 0) details.causes = d.causes!.map((c) => ({ reason: c.reason, message: c.message, field: c.field }));
   if (err.retryAfterSeconds > 0) details.retryAfterSeconds = err.retryAfterSeconds;
   if (Object.keys(details).length > 0) out.details = details;
   out.code = err.httpCode;

@@ -13,6 +13,7 @@
 //            deletionTimestamp
 import type { Logger } from 'pino';
 import { type KindInfo, metav1 } from '@k8ts/api';
+import { SelectorError, objectKey, parseFieldSelector, parseLabelSelector, resourcePrefix } from '@k8ts/machinery';
 import type { AdmissionChain } from '../admission';
 import { makeAllocators, type PortRange, type ServiceIPRange } from '../allocator/ranges';
 import type { CacheHub } from '../cache/hub';
@@ -30,8 +31,6 @@ import {
   unavailable,
   type FieldError,
 } from '../errors';
-import { SelectorParseError, parseLabelSelector } from '../selectors/labels';
-import { parseFieldSelector } from '../selectors/fields';
 import { type KV, StoreError, type TxnOp, type Compare, prefixEnd } from '../storage/kv';
 import { strategyFor } from '../strategies';
 import type { Allocation, Allocators, ApiObject, Strategy } from '../strategies/types';
@@ -46,6 +45,8 @@ import type { LeaseManager } from './leases';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 export const ORPHAN_FINALIZER = 'orphan';
 export const PROPAGATION_POLICIES = ['Background', 'Foreground', 'Orphan'] as const;
+/** Kubernetes' answer (400 BadRequest) to a create that names a resourceVersion. */
+export const RESOURCE_VERSION_ON_CREATE = 'resourceVersion should not be set on objects to be created';
 
 /** The largest stored object, as the store accepts (1.5 MiB requests). */
 export const DEFAULT_MAX_OBJECT_BYTES = 1536 * 1024;
@@ -166,12 +167,12 @@ export class Registry {
 
   /** The store key of an object. */
   key(kind: KindInfo, namespace: string, name: string): string {
-    return kind.namespaced ? `/kubernetes.io/${kind.resource}/${namespace}/${name}` : `/kubernetes.io/${kind.resource}/${name}`;
+    return objectKey(kind, namespace, name);
   }
 
   /** The key prefix of a list (one namespace or all). */
   prefix(kind: KindInfo, namespace?: string): string {
-    return kind.namespaced && namespace ? `/kubernetes.io/${kind.resource}/${namespace}/` : `/kubernetes.io/${kind.resource}/`;
+    return resourcePrefix(kind, namespace);
   }
 
   private checkIdentity(kind: KindInfo, namespace: string, name: string): void {
@@ -214,13 +215,13 @@ export class Registry {
       const labels = parseLabelSelector(opts.labelSelector ?? '');
       const fields = parseFieldSelector(opts.fieldSelector ?? '');
       const strategy = strategyFor(kind.resource);
-      if (fields.length > 0) {
+      if (!fields.isEverything()) {
         const known = new Set(['metadata.name', 'metadata.namespace', ...Object.keys(strategy.fields?.({} as ApiObject) ?? {})]);
-        for (const f of fields) if (!known.has(f.field)) throw badRequest(`field label not supported: ${f.field}`);
+        for (const f of fields.requirements) if (!known.has(f.field)) throw badRequest(`field label not supported: ${f.field}`);
       }
       return { namespace: kind.namespaced ? opts.namespace || undefined : undefined, labels, fields };
     } catch (err) {
-      if (err instanceof SelectorParseError) throw badRequest(`unable to parse selector: ${err.message}`);
+      if (err instanceof SelectorError) throw badRequest(`unable to parse selector: ${err.message}`);
       throw err;
     }
   }
@@ -400,11 +401,14 @@ export class Registry {
   }
 
   /**
-   * Create: generate the name when asked, set identity and defaults, admit, validate,
+   * Create: refuse a resourceVersion, generate the name when asked, set identity and defaults, admit, validate,
    * allocate, and store with create_revision == 0 (ALREADY_EXISTS when the key is taken).
    */
   async create(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
+    // Kubernetes' storage refuses it (storage.ErrResourceVersionSetOnCreate), through either
+    // door. A server-side apply that creates keeps its own rules for the applied configuration.
+    if (input.metadata?.resourceVersion && !opts.applied) throw badRequest(RESOURCE_VERSION_ON_CREATE);
     const strategy = strategyFor(kind.resource);
     const exclude = { ips: new Set<string>(), ports: new Set<number>() };
     // A retry starts again from the input: keep it intact when a retry is possible.

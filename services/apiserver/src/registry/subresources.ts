@@ -1,9 +1,9 @@
 // Subresources that are not plain object writes: pods/binding (the scheduler's Bind) and
 // the scale subresource of Deployments and ReplicaSets.
 import { type appsv1, type corev1, kindFor, type KindInfo } from '@k8ts/api';
+import { labelSelectorAsSelector } from '@k8ts/machinery';
 import { badRequest, conflict, invalid } from '../errors';
 import type { ApiObject } from '../strategies/types';
-import { formatLabelSelector } from '../strategies/validation';
 import { type WriteContext, trackUpdate } from '../fieldmanager';
 import { clone, nowRFC3339 } from '../util';
 import type { Registry } from './registry';
@@ -56,6 +56,7 @@ interface ScalableSpec {
   selector?: import('@k8ts/api').metav1.LabelSelector;
 }
 
+/** The Scale of a Deployment or ReplicaSet; status.selector is its selector's text, requirements sorted by key. */
 function toScale(obj: ApiObject): appsv1.Scale {
   const spec = obj.spec as ScalableSpec | undefined;
   const m = obj.metadata ?? {};
@@ -74,7 +75,7 @@ function toScale(obj: ApiObject): appsv1.Scale {
       finalizers: [],
     },
     spec: { replicas: spec?.replicas ?? 0 },
-    status: { replicas: (obj.status as { replicas?: number } | undefined)?.replicas ?? 0, selector: formatLabelSelector(spec?.selector) },
+    status: { replicas: (obj.status as { replicas?: number } | undefined)?.replicas ?? 0, selector: labelSelectorAsSelector(spec?.selector).toString() },
   };
 }
 

@@ -4,8 +4,7 @@
 // operators pass, for newer clients) and, when evaluating, ignores the parts it cannot use,
 // saying so in status.evaluationError ("spec.resourceAttributes.labelSelector partially ignored
 // due to parse error"). Authorizers here (RBAC, Node) do not look at selectors.
-import { parseFieldSelector } from '../selectors/fields';
-import { parseLabelSelector } from '../selectors/labels';
+import { parseFieldSelector, parseLabelSelector } from '@k8ts/machinery';
 import { type ErrorList, isQualifiedName, isValidLabelValue } from '../strategies/validation';
 import type { BodyReader, JsonObject } from './body';
 
@@ -77,7 +76,7 @@ function usable(kind: SelectorKind, r: SelectorRequirement): boolean {
 function interpret(kind: SelectorKind, s: SelectorAttributes): { kept: number; dropped: boolean } {
   if (s.rawSelector !== '') {
     try {
-      const kept = kind === 'labelSelector' ? parseLabelSelector(s.rawSelector).length : parseFieldSelector(s.rawSelector).length;
+      const kept = (kind === 'labelSelector' ? parseLabelSelector(s.rawSelector) : parseFieldSelector(s.rawSelector)).requirements.length;
       return { kept, dropped: false };
     } catch {
       return { kept: 0, dropped: true };

@@ -2,6 +2,13 @@
 // finds the node's kubelet (its InternalIP and status.daemonEndpoints.kubeletEndpoint.Port),
 // calls k8ts.kubelet.v1.KubeletService/GetContainerLogs there, and relays every chunk, until
 // the kubelet ends the stream or the client cancels (which cancels the kubelet call).
+//
+// Kubelets serve TLS and check their callers: the apiserver dials them over TLS presenting its
+// kubelet client certificate (--kubelet-client-certificate, user kube-apiserver-kubelet-client,
+// which the bootstrap policy binds to system:kubelet-api-admin) and verifies their serving
+// certificates with --kubelet-ca; without it, as kube-apiserver without
+// --kubelet-certificate-authority, the kubelet's certificate is not verified.
+import * as fs from 'fs';
 import * as grpc from '@grpc/grpc-js';
 import { type corev1, kindFor, kubeletv1 } from '@k8ts/api';
 import { ApiError, badRequest, unavailable } from '../errors';
@@ -16,7 +23,22 @@ export interface KubeletDialer {
   close(): void;
 }
 
-export function kubeletDialer(credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): KubeletDialer {
+/** How the apiserver reaches kubelets: the flags' files (PEM paths). */
+export interface KubeletClientTls {
+  /** --kubelet-ca: the CA of kubelet serving certificates; absent: they are not verified. */
+  ca?: string;
+  /** --kubelet-client-certificate and --kubelet-client-key: the apiserver's identity to kubelets. */
+  cert?: string;
+  key?: string;
+}
+
+/** TLS credentials for kubelets: verified with `ca` when given, presenting the client certificate when given. */
+export function kubeletCredentials(tls: KubeletClientTls): grpc.ChannelCredentials {
+  const read = (file: string | undefined) => (file ? fs.readFileSync(file) : null);
+  return grpc.credentials.createSsl(read(tls.ca), read(tls.key), read(tls.cert), tls.ca ? {} : { rejectUnauthorized: false });
+}
+
+export function kubeletDialer(credentials: grpc.ChannelCredentials): KubeletDialer {
   const clients = new Map<string, kubeletv1.KubeletServiceClient>();
   return {
     client(address) {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import * as api from '@k8ts/api';
 import { KINDS, type KindInfo, metav1 } from '@k8ts/api';
 import type { ServiceBinding } from '@k8ts/kit';
+import { parseFieldSelector } from '@k8ts/machinery';
 import type { UserInfo, Verb } from '../auth/types';
 import type { AuditSink } from '../audit';
 import type { CacheHub } from '../cache/hub';
@@ -19,7 +20,6 @@ import { ApiError, internal, toServiceError } from '../errors';
 import { encodeProto } from '../registry/codec';
 import type { Registry } from '../registry/registry';
 import { bindPod, getScale, updateScale } from '../registry/subresources';
-import { parseFieldSelector } from '../selectors/fields';
 import type { ApiObject } from '../strategies/types';
 import { type KubeletDialer, openPodLogs } from './logs';
 import { createServiceAccountToken } from './tokens';
@@ -125,7 +125,7 @@ function target(op: Op, kind: KindInfo, req: Req): { namespace?: string; name?: 
       // A metadata.name field selector names the one object (the node authorizer reads it).
       let name: string | undefined;
       try {
-        name = parseFieldSelector(req.fieldSelector ?? '').find((f) => f.field === 'metadata.name' && f.op === '=')?.value;
+        name = parseFieldSelector(req.fieldSelector ?? '').requiresExactMatch('metadata.name');
       } catch {
         name = undefined;
       }

@@ -2,6 +2,7 @@
 // caches: synchronous, and as fresh as the change feed (a role or binding written through
 // another apiserver replica takes effect here once its event arrives).
 import type { corev1, rbacv1 } from '@k8ts/api';
+import { objectKey } from '@k8ts/machinery';
 import type { NodeGraphSource, RbacSource, ServiceAccountSource } from '../auth/types';
 import type { CacheHub } from '../cache/hub';
 
@@ -29,7 +30,10 @@ export function rbacSource(hub: CacheHub): RbacSource {
 }
 
 export function serviceAccountSource(hub: CacheHub): ServiceAccountSource {
-  const get = <T>(resource: string, ns: string, name: string) => hub.cache(resource).get(`/kubernetes.io/${resource}/${ns}/${name}`)?.obj as T | undefined;
+  const get = <T>(resource: string, ns: string, name: string) => {
+    const cache = hub.cache(resource);
+    return cache.get(objectKey(cache.kind, ns, name))?.obj as T | undefined;
+  };
   return {
     getServiceAccount: (ns, name) => get<corev1.ServiceAccount>('serviceaccounts', ns, name),
     getSecret: (ns, name) => get<corev1.Secret>('secrets', ns, name),
@@ -46,6 +50,6 @@ export function nodeGraphSource(hub: CacheHub): NodeGraphSource {
   });
   return {
     podsOnNode: (node) => pods.byIndex(PODS_BY_NODE, node).map((e) => e.obj as corev1.Pod),
-    getPod: (ns, name) => pods.get(`/kubernetes.io/pods/${ns}/${name}`)?.obj as corev1.Pod | undefined,
+    getPod: (ns, name) => pods.get(objectKey(pods.kind, ns, name))?.obj as corev1.Pod | undefined,
   };
 }

@@ -9,8 +9,14 @@
 // reads). int64 values arrive as decimal strings: revisions are converted to numbers, lease
 // IDs (random 64-bit values in etcd) stay strings. Field names are the same camelCase as the
 // generated types, which type the calls.
+//
+// The store serves mutual TLS: the apiserver verifies it with --etcd-cafile and presents
+// --etcd-certfile/--etcd-keyfile (kube-apiserver's flags), a certificate the store's
+// --allowed-client names (CN kube-apiserver-etcd-client, as kubeadm's).
+import * as fs from 'fs';
 import * as path from 'path';
 import * as grpc from '@grpc/grpc-js';
+import { ConfigError } from '@k8ts/kit';
 import * as protoLoader from '@grpc/proto-loader';
 import { type etcdserverpb, type mvccpb, protoDir } from '@k8ts/api';
 import type { Compare, KV, KeyValue, RangeOptions, RangeResult, TxnOp, TxnResult } from './kv';
@@ -83,6 +89,37 @@ function target(endpoints: string[]): string {
   return endpoints[0];
 }
 
+/** The TLS files of the store connection (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+export interface EtcdTlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/**
+ * The channel credentials for the store: TLS when any of the files is given (trusting caFile,
+ * else the system's roots; presenting certFile/keyFile, which go together), else undefined
+ * (plaintext, which only a store started with --insecure-plaintext accepts).
+ */
+export function etcdCredentials(files: EtcdTlsFiles): grpc.ChannelCredentials | undefined {
+  const { caFile, certFile, keyFile } = files;
+  if (!caFile && !certFile && !keyFile) return undefined;
+  if (!certFile !== !keyFile) {
+    throw new ConfigError('--etcd-certfile and --etcd-keyfile must be given together: they are the client certificate the store checks', {
+      flag: certFile ? 'etcd-keyfile' : 'etcd-certfile',
+    });
+  }
+  const read = (file: string | undefined, flag: string) => {
+    if (!file) return null;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read --${flag} ${JSON.stringify(file)}: ${(err as Error).message}`, { flag, value: file, cause: err });
+    }
+  };
+  return grpc.credentials.createSsl(read(caFile, 'etcd-cafile'), read(keyFile, 'etcd-keyfile'), read(certFile, 'etcd-certfile'));
+}
+
 export interface EtcdOptions {
   endpoints: string[];
   credentials?: grpc.ChannelCredentials;
@@ -123,6 +160,9 @@ export class EtcdClient implements KV {
       // starting (k8ts up starts both at once) or restarting is usually back well before.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 5000,
+      // Several endpoints are one ipv4: target, whose authority is no host name: check the
+      // serving certificate against the first endpoint's host (TLS only).
+      ...(this.endpoints.length > 1 ? { 'grpc.ssl_target_name_override': this.endpoints[0].replace(/:\d+$/, '').replace(/^\[|\]$/g, '') } : {}),
     };
     const pkg = loadEtcd();
     this.kv = new pkg.KV(t, creds, options) as unknown as KVClient;

@@ -11,7 +11,7 @@ import type { Strategy } from './types';
 import {
   type ErrorList,
   isDNS1123Subdomain,
-  labelSelectorMatches,
+  selectorMisses,
   validateEnum,
   validateLabelSelector,
   validateNonNegative,
@@ -73,7 +73,7 @@ function validateGeneratedSelector(job: batchv1.Job, errs: ErrorList): void {
   validateHasLabel(labels, LEGACY_JOB_NAME_LABEL, name, errs);
   validateHasLabel(labels, JOB_CONTROLLER_UID_LABEL, uid, errs);
   validateHasLabel(labels, JOB_NAME_LABEL, name, errs);
-  if (spec.selector && !labelSelectorMatches(spec.selector, { [JOB_CONTROLLER_UID_LABEL]: uid })) {
+  if (spec.selector && selectorMisses(spec.selector, { [JOB_CONTROLLER_UID_LABEL]: uid })) {
     errs.invalid('spec.selector', spec.selector, '`selector` not auto-generated');
   }
 }
@@ -137,7 +137,7 @@ export const jobStrategy: Strategy<batchv1.Job> = {
     if (!sel) errs.required('spec.selector');
     else validateLabelSelector(sel, 'spec.selector', errs);
     const labels = spec.template?.metadata?.labels ?? {};
-    if (spec.template && sel && !labelSelectorMatches(sel, labels)) {
+    if (spec.template && sel && selectorMisses(sel, labels)) {
       errs.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
     }
     const rp = spec.template?.spec?.restartPolicy;

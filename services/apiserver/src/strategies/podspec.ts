@@ -1,6 +1,7 @@
 // Defaults and validation of a PodSpec, shared by Pods and by the pod templates of
 // ReplicaSets and Deployments, as in Kubernetes' core validation.
 import type { corev1, metav1 } from '@k8ts/api';
+import { QuantityError, podQOSClass } from '@k8ts/machinery';
 import {
   ErrorList,
   isConfigMapKey,
@@ -12,7 +13,7 @@ import {
   isValidLabelValue,
   isValidPortName,
   isValidPortNum,
-  parseQuantity,
+  fieldQuantity,
   validateEnum,
   validateLabels,
   validateLabelSelector,
@@ -22,6 +23,8 @@ import {
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 export const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'] as const;
+/** Kubernetes' PreemptionPolicy values, in the order its NotSupported message lists them. */
+export const PREEMPTION_POLICIES = ['PreemptLowerPriority', 'Never'] as const;
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 export const TERMINATION_MESSAGE_POLICIES = ['File', 'FallbackToLogsOnError'] as const;
@@ -96,23 +99,17 @@ export function defaultPodSpec(spec: corev1.PodSpec): void {
   for (const t of spec.tolerations ?? []) if (!t.operator) t.operator = t.key ? 'Equal' : 'Exists';
 }
 
-/** The QoS class Kubernetes derives from requests and limits. */
+/**
+ * The QoS class Kubernetes derives from requests and limits (@k8ts/machinery's podQOSClass, the
+ * kubelet's too). A malformed quantity gives Burstable: validation, which runs next, refuses the pod.
+ */
 export function qosClass(spec: corev1.PodSpec): string {
-  const all = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of all) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      if (req[r] || lim[r]) any = true;
-      const l = lim[r] ? parseQuantity(lim[r].value ?? '') : undefined;
-      const q = req[r] ? parseQuantity(req[r].value ?? '') : l;
-      if (l === undefined || q === undefined || q !== l) guaranteed = false;
-    }
+  try {
+    return podQOSClass({ spec });
+  } catch (err) {
+    if (err instanceof QuantityError) return 'Burstable';
+    throw err;
   }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -176,10 +173,10 @@ function validateResources(r: corev1.ResourceRequirements | undefined, path: str
   for (const [name, req] of Object.entries(r.requests ?? {})) {
     const lim = r.limits?.[name];
     if (!lim) continue;
-    const rq = parseQuantity(req.value ?? '');
-    const lq = parseQuantity(lim.value ?? '');
-    if (rq !== undefined && lq !== undefined && rq > lq) {
-      errs.invalid(`${path}.requests`, req.value, `must be less than or equal to ${name} limit of ${lim.value}`);
+    const rq = fieldQuantity(req);
+    const lq = fieldQuantity(lim);
+    if (rq !== undefined && lq !== undefined && rq.cmp(lq) > 0) {
+      errs.invalid(`${path}.requests`, rq.toString(), `must be less than or equal to ${name} limit of ${lq.toString()}`);
     }
   }
 }
@@ -462,6 +459,8 @@ export function validatePodSpec(spec: corev1.PodSpec | undefined, path: string, 
   if (spec.subdomain) errs.invalidEach(`${path}.subdomain`, spec.subdomain, isDNS1123Label(spec.subdomain));
   if (spec.schedulerName) errs.invalidEach(`${path}.schedulerName`, spec.schedulerName, isDNS1123Subdomain(spec.schedulerName));
   if (spec.priorityClassName) errs.invalidEach(`${path}.priorityClassName`, spec.priorityClassName, isDNS1123Subdomain(spec.priorityClassName));
+  // Checked whenever it is set (Kubernetes' ValidatePreemptionPolicy): "" is Required, an unknown value NotSupported.
+  if (spec.preemptionPolicy !== undefined) validateEnum(spec.preemptionPolicy, PREEMPTION_POLICIES, `${path}.preemptionPolicy`, errs);
   validateTolerations(spec.tolerations, `${path}.tolerations`, errs);
   validateAffinity(spec.affinity, `${path}.affinity`, errs);
   (spec.hostAliases ?? []).forEach((h, i) => {

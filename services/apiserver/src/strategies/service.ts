@@ -4,7 +4,7 @@
 import { type corev1, kindFor } from '@k8ts/api';
 import * as grpc from '@grpc/grpc-js';
 import { ApiError } from '../errors';
-import { nodePortKey, serviceIPKey } from '../allocator/ranges';
+import { nodePortKey, serviceIPKey } from '@k8ts/machinery';
 import { PROTOCOLS } from './podspec';
 import type { Allocation, Allocators, Strategy } from './types';
 import {

@@ -2,16 +2,22 @@
 // Kubernetes' wording ("Required value", "Invalid value: ...", "Unsupported value: ..."),
 // and the name, label, port, quantity and selector checks of Kubernetes' apimachinery.
 import type { metav1 } from '@k8ts/api';
+import { Quantity, QuantityError, SelectorError, isDNS1123Subdomain, isQualifiedName, isValidLabelValue, tryLabelSelectorAsSelector } from '@k8ts/machinery';
+import { quoteValue, shortText } from '../errorlimits';
 import type { FieldError } from '../errors';
 
-/** Renders a value the way field errors show it: strings quoted, numbers bare. */
+/**
+ * Renders a value the way field errors show it: strings quoted, numbers bare; a long value as
+ * its first characters and its length (errorlimits.ts), so that no message carries a whole
+ * large value back.
+ */
 export function showValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteValue(v);
   if (v === undefined) return 'null';
   try {
-    return JSON.stringify(v);
+    return shortText(JSON.stringify(v));
   } catch {
-    return String(v);
+    return shortText(String(v));
   }
 }
 
@@ -65,30 +71,25 @@ export class ErrorList {
 // ---------------------------------------------------------------------------------------
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const IANA_SVC_NAME = /^[-a-z0-9]+$/;
 
 const MSG_DNS1123_LABEL =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-const MSG_DNS1123_SUBDOMAIN =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const MSG_DNS1035_LABEL =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
-const MSG_QUALIFIED_NAME =
-  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-const MSG_LABEL_VALUE =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 const MSG_ENV_VAR_NAME =
   "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')";
 const MSG_CONFIG_KEY =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 const maxLen = (n: number) => `must be no more than ${n} characters`;
+
+// Label keys and values, and DNS subdomains, are checked as selectors check them (kept once in
+// @k8ts/machinery); re-exported for the strategies.
+export { isDNS1123Subdomain, isQualifiedName, isValidLabelValue };
 
 export function isDNS1123Label(v: string): string[] {
   const out: string[] = [];
@@ -97,46 +98,10 @@ export function isDNS1123Label(v: string): string[] {
   return out;
 }
 
-export function isDNS1123Subdomain(v: string): string[] {
-  const out: string[] = [];
-  if (v.length > 253) out.push(maxLen(253));
-  if (!DNS1123_SUBDOMAIN.test(v)) out.push(MSG_DNS1123_SUBDOMAIN);
-  return out;
-}
-
 export function isDNS1035Label(v: string): string[] {
   const out: string[] = [];
   if (v.length > 63) out.push(maxLen(63));
   if (!DNS1035_LABEL.test(v)) out.push(MSG_DNS1035_LABEL);
-  return out;
-}
-
-/** A label or annotation key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters. */
-export function isQualifiedName(v: string): string[] {
-  const out: string[] = [];
-  const parts = v.split('/');
-  let name: string;
-  if (parts.length === 1) name = parts[0];
-  else if (parts.length === 2) {
-    const [prefix] = parts;
-    name = parts[1];
-    if (prefix.length === 0) out.push('prefix part must be non-empty');
-    else for (const m of isDNS1123Subdomain(prefix)) out.push(`prefix part ${m}`);
-  } else {
-    return [
-      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-    ];
-  }
-  if (name.length === 0) out.push('name part must be non-empty');
-  else if (name.length > 63) out.push(`name part ${maxLen(63)}`);
-  if (name.length > 0 && !QUALIFIED_NAME.test(name)) out.push(MSG_QUALIFIED_NAME);
-  return out;
-}
-
-export function isValidLabelValue(v: string): string[] {
-  const out: string[] = [];
-  if (v.length > 63) out.push(maxLen(63));
-  if (!LABEL_VALUE.test(v)) out.push(MSG_LABEL_VALUE);
   return out;
 }
 
@@ -200,44 +165,30 @@ export function isCIDR(v: string): boolean {
 // Quantities
 // ---------------------------------------------------------------------------------------
 
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$/;
-
-/** The numeric value of a Kubernetes quantity ("500m" -> 0.5, "1Gi" -> 1073741824); undefined when malformed. */
-export function parseQuantity(text: string): number | undefined {
-  const m = QUANTITY.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const s = m[2] ?? '';
-  if (s.startsWith('e') || s.startsWith('E')) return n * 10 ** Number(s.slice(1));
-  return n * SUFFIX[s];
+/** The Quantity of a field (@k8ts/machinery's, Kubernetes' ParseQuantity), or the error that says why it is none. */
+function parseFieldQuantity(q: metav1.Quantity | undefined): Quantity | QuantityError {
+  try {
+    return Quantity.parse(q?.value ?? '');
+  } catch (err) {
+    if (err instanceof QuantityError) return err;
+    throw err;
+  }
 }
 
-/** Checks a resource list (requests or limits): valid resource names, non-negative quantities. */
+/** The Quantity of a field; undefined when malformed (validateResourceList reports it). */
+export function fieldQuantity(q: metav1.Quantity | undefined): Quantity | undefined {
+  const v = parseFieldQuantity(q);
+  return v instanceof QuantityError ? undefined : v;
+}
+
+/** Checks a resource list (requests or limits): valid resource names, well-formed non-negative quantities. */
 export function validateResourceList(list: Record<string, metav1.Quantity> | undefined, path: string, errs: ErrorList): void {
   for (const [name, q] of Object.entries(list ?? {})) {
     const p = `${path}[${name}]`;
     for (const m of isQualifiedName(name)) errs.invalid(p, name, m);
-    const v = parseQuantity(q.value ?? '');
-    if (v === undefined) errs.invalid(p, q.value, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
-    else if (v < 0) errs.invalid(p, q.value, 'must be greater than or equal to 0');
+    const v = parseFieldQuantity(q);
+    if (v instanceof QuantityError) errs.invalid(p, q.value, v.detail);
+    else if (v.sign() < 0) errs.invalid(p, v.toString(), 'must be greater than or equal to 0');
   }
 }
 
@@ -254,11 +205,12 @@ export function validateLabels(labels: Record<string, string> | undefined, path:
   }
 }
 
+/** Checks annotation keys, and their total size: keys and values in UTF-8 bytes, as Kubernetes counts (Go's len). */
 export function validateAnnotations(ann: Record<string, string> | undefined, path: string, errs: ErrorList): void {
   let total = 0;
   for (const [k, v] of Object.entries(ann ?? {})) {
     errs.invalidEach(path, k, isQualifiedName(k.toLowerCase()));
-    total += k.length + v.length;
+    total += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8');
   }
   if (total > TOTAL_ANNOTATION_BYTES) errs.tooLong(path, TOTAL_ANNOTATION_BYTES);
 }
@@ -338,47 +290,14 @@ export function validateLabelSelector(sel: metav1.LabelSelector | undefined, pat
   });
 }
 
-/** Whether a LabelSelector (the structured form) matches a label set. A null selector matches nothing. */
-export function labelSelectorMatches(sel: metav1.LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!sel) return false;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const r of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, r.key ?? '');
-    const v = labels[r.key ?? ''];
-    const values = r.values ?? [];
-    switch (r.operator) {
-      case 'In':
-        if (!has || !values.includes(v)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(v)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-/** The string form of a LabelSelector ("app=web,tier in (a,b)"), as the Scale subresource reports it. */
-export function formatLabelSelector(sel: metav1.LabelSelector | undefined): string {
-  if (!sel) return '';
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) parts.push(`${k}=${v}`);
-  for (const r of sel.matchExpressions ?? []) {
-    const values = [...(r.values ?? [])].sort().join(',');
-    if (r.operator === 'In') parts.push(`${r.key} in (${values})`);
-    else if (r.operator === 'NotIn') parts.push(`${r.key} notin (${values})`);
-    else if (r.operator === 'Exists') parts.push(`${r.key}`);
-    else if (r.operator === 'DoesNotExist') parts.push(`!${r.key}`);
-  }
-  return parts.join(',');
+/**
+ * Whether a selector that converts does not select `labels`: Kubernetes' "`selector` does not
+ * match template `labels`" check, which it skips for a selector that does not convert (the
+ * selector's own validation reports that).
+ */
+export function selectorMisses(sel: metav1.LabelSelector, labels: Record<string, string>): boolean {
+  const selector = tryLabelSelectorAsSelector(sel);
+  return !(selector instanceof SelectorError) && !selector.matches(labels);
 }
 
 /** Checks a value from an enumeration, reporting FieldValueNotSupported. Empty counts as missing (required). */

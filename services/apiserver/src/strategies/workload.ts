@@ -3,7 +3,7 @@
 import type { corev1, metav1 } from '@k8ts/api';
 import { semanticEqual } from '../util';
 import { defaultPodSpec, validatePodTemplate } from './podspec';
-import { type ErrorList, labelSelectorMatches, validateEnum, validateLabelSelector, validateNonNegative } from './validation';
+import { type ErrorList, selectorMisses, validateEnum, validateLabelSelector, validateNonNegative } from './validation';
 
 export interface WorkloadSpec {
   replicas?: number;
@@ -34,7 +34,7 @@ export function validateWorkload(spec: WorkloadSpec | undefined, kindLower: stri
   else validateLabelSelector(sel, 'spec.selector', errs);
   validatePodTemplate(spec.template, 'spec.template', errs);
   const labels = spec.template?.metadata?.labels ?? {};
-  if (spec.template && sel && !empty && !labelSelectorMatches(sel, labels)) {
+  if (spec.template && sel && !empty && selectorMisses(sel, labels)) {
     errs.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
   }
   if (spec.template?.spec) validateEnum(spec.template.spec.restartPolicy, ['Always'], 'spec.template.spec.restartPolicy', errs);

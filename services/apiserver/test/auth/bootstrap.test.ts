@@ -17,6 +17,7 @@ function authorizer() {
 const scheduler = user('system:kube-scheduler');
 const cm = user('system:kube-controller-manager');
 const proxy = user('system:kube-proxy');
+const simKubelet = user('system:k8ts-sim-kubelet');
 
 describe('bootstrap policy', () => {
   const auth = authorizer();
@@ -29,7 +30,7 @@ describe('bootstrap policy', () => {
       expect(o.apiVersion).toBe('rbac.authorization.k8s.io/v1');
     }
     expect(p.clusterRoles.map((r) => r.metadata?.name)).toEqual(
-      expect.arrayContaining(['cluster-admin', 'system:kube-scheduler', 'system:kube-controller-manager', 'system:kube-proxy', 'system:node', 'view', 'edit', 'admin', 'system:basic-user']),
+      expect.arrayContaining(['cluster-admin', 'system:kube-scheduler', 'system:kube-controller-manager', 'system:node-proxier', 'system:node', 'view', 'edit', 'admin', 'system:basic-user']),
     );
     // every binding refers to a role of the policy
     const names = new Set(p.clusterRoles.map((r) => r.metadata?.name));
@@ -92,6 +93,37 @@ describe('bootstrap policy', () => {
     }
     expect(await decide(attrs(proxy, 'create', 'events', { namespace: 'default' }))).toBe('allow');
     expect(await decide(attrs(proxy, 'list', 'pods'))).toBe('deny');
+  });
+
+  test("the proxy's role is Kubernetes' system:node-proxier: it may get a node, not a service", async () => {
+    expect(await decide(attrs(proxy, 'get', 'nodes', { name: 'n1' }))).toBe('allow');
+    expect(await decide(attrs(proxy, 'get', 'services', { namespace: 'default', name: 'web' }))).toBe('deny');
+    const p = bootstrapPolicy();
+    const binding = p.clusterRoleBindings.find((b) => b.metadata?.name === 'system:node-proxier');
+    expect(binding?.roleRef?.name).toBe('system:node-proxier');
+    expect(binding?.subjects).toEqual([{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'system:kube-proxy' }]);
+  });
+
+  test('the simulated nodes\' kubelet runs any node, through RBAC alone, and may do nothing else', async () => {
+    const lease = (rest: Partial<Attributes> = {}) => ({ apiGroup: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'sim-7', ...rest });
+    for (const node of ['sim-1', 'sim-500']) {
+      for (const v of ['get', 'create', 'update'] as const) expect(await decide(attrs(simKubelet, v, 'nodes', { name: node }))).toBe('allow');
+      expect(await decide(attrs(simKubelet, 'update', 'nodes/status', { name: node }))).toBe('allow');
+    }
+    for (const v of ['list', 'watch'] as const) expect(await decide(attrs(simKubelet, v, 'pods'))).toBe('allow');
+    expect(await decide(attrs(simKubelet, 'update', 'pods/status', { namespace: 'team', name: 'web-1' }))).toBe('allow');
+    expect(await decide(attrs(simKubelet, 'delete', 'pods', { namespace: 'team', name: 'web-1' }))).toBe('allow');
+    expect(await decide(attrs(simKubelet, 'get', 'secrets', { namespace: 'team', name: 'db' }))).toBe('allow');
+    expect(await decide(attrs(simKubelet, 'create', 'events', { namespace: 'team' }))).toBe('allow');
+    for (const v of ['get', 'create', 'update'] as const) expect(await decide(attrs(simKubelet, v, 'leases', lease()))).toBe('allow');
+
+    expect(await decide(attrs(simKubelet, 'update', 'leases', lease({ namespace: 'kube-system', name: 'kube-scheduler' })))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'delete', 'nodes', { name: 'sim-1' }))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'create', 'pods', { namespace: 'team' }))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'update', 'pods', { namespace: 'team', name: 'web-1' }))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'list', 'secrets', { namespace: 'team' }))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'create', 'clusterrolebindings', { apiGroup: 'rbac.authorization.k8s.io' }))).toBe('deny');
+    expect(await decide(attrs(simKubelet, 'get', 'pods/log', { namespace: 'team', name: 'web-1' }))).toBe('deny');
   });
 
   test('system:masters holds cluster-admin; authenticated users get only basic-user', async () => {

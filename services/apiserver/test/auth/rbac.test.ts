@@ -1,4 +1,4 @@
-import { RbacAuthorizer, selectorMatches } from '../../src/auth';
+import { RbacAuthorizer } from '../../src/auth';
 import {
   attrs,
   clusterRole,
@@ -139,14 +139,26 @@ describe('RBAC authorizer', () => {
     expect(r.authorize(attrs(user('prom'), 'get', 'nodes', { name: 'n' })).decision).toBe('noopinion');
   });
 
-  test('label selectors: matchLabels and expressions; an empty selector selects nothing', () => {
-    const l = { a: '1', b: '2' };
-    expect(selectorMatches({ matchLabels: { a: '1' } }, l)).toBe(true);
-    expect(selectorMatches({ matchExpressions: [{ key: 'b', operator: 'In', values: ['2', '3'] }] }, l)).toBe(true);
-    expect(selectorMatches({ matchExpressions: [{ key: 'b', operator: 'NotIn', values: ['2'] }] }, l)).toBe(false);
-    expect(selectorMatches({ matchExpressions: [{ key: 'c', operator: 'DoesNotExist' }] }, l)).toBe(true);
-    expect(selectorMatches({ matchExpressions: [{ key: 'c', operator: 'Exists' }] }, l)).toBe(false);
-    expect(selectorMatches({}, l)).toBe(false);
+  test('aggregation selectors: expressions, {} selects every other ClusterRole, an invalid one none', () => {
+    const aggregator = (selector: object) =>
+      new RbacAuthorizer(
+        new FakeRbacSource(
+          [],
+          [
+            clusterRole('monitoring', [], { aggregationRule: { clusterRoleSelectors: [selector] } }),
+            clusterRole('pods-read', [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], { metadata: { labels: { tier: 'a' } } }),
+            clusterRole('nodes-read', [{ verbs: ['get'], apiGroups: [''], resources: ['nodes'] }]),
+          ],
+          [],
+          [clusterRoleBinding('mon', 'monitoring', [{ kind: 'User', name: 'prom' }])],
+        ),
+      );
+    const granted = (selector: object) =>
+      ['pods', 'nodes'].filter((resource) => aggregator(selector).authorize(attrs(user('prom'), 'get', resource, { name: 'x' })).decision === 'allow');
+    expect(granted({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] })).toEqual(['pods']);
+    expect(granted({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] })).toEqual(['nodes']);
+    expect(granted({})).toEqual(['pods', 'nodes']);
+    expect(granted({ matchExpressions: [{ key: 'tier', operator: 'Near', values: ['a'] }] })).toEqual([]);
   });
 
   test('rulesFor lists what a user holds at a scope', () => {

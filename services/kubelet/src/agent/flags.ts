@@ -1,17 +1,15 @@
 // The kubelet's API-side flags (apiserver, credentials, the kubelet API port, heartbeats,
-// simulated nodes) and the configuration start() takes: these plus the engine's flags
+// simulated nodes, and who may call the kubelet API: @k8ts/client's delegated authentication
+// and authorization flags) and the configuration start() takes: these plus the engine's flags
 // (config.ts) plus the kit's server flags. main.ts puts the three lists together.
+import { type ApiserverConfig, type DelegatedAuthConfig, apiserverFlags, delegatedAuthFlags } from '@k8ts/client';
 import { type FlagSpec, serverFlags } from '@k8ts/kit';
 import { type EngineConfig, engineFlags } from '../config';
 
+// --token-file holds a node token (user system:node:<node-name>); with --sim-nodes, the token
+// of a user that may write every simulated node.
 export const agentFlags: FlagSpec[] = [
-  { name: 'apiserver', type: 'string', required: true, description: "the apiserver's gRPC address, host:port" },
-  {
-    name: 'token-file',
-    type: 'file',
-    description: 'a file holding the bearer token sent to the apiserver: a node token (user system:node:<node-name>); with --sim-nodes, a user that may write every simulated node',
-  },
-  { name: 'apiserver-ca', type: 'file', description: "PEM CA bundle of the apiserver's certificate; when set, the connection uses TLS" },
+  ...apiserverFlags,
   {
     name: 'kubelet-port',
     type: 'int',
@@ -47,13 +45,11 @@ export const kubeletServerFlags: FlagSpec[] = serverFlags.map((f) =>
 );
 
 /** Every flag of the kubelet binary. */
-export const flags: FlagSpec[] = [...engineFlags, ...agentFlags];
+export const flags: FlagSpec[] = [...engineFlags, ...agentFlags, ...delegatedAuthFlags];
 
 /** The configuration start() takes: the parsed flags, camelCased, as parseConfig returns them. */
-export interface KubeletConfig extends EngineConfig {
+export interface KubeletConfig extends EngineConfig, ApiserverConfig, DelegatedAuthConfig {
   apiserver: string;
-  tokenFile?: string;
-  apiserverCa?: string;
   kubeletPort?: number;
   simNodes?: number;
   nodeLabels?: string[];

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import type { corev1 } from '@k8ts/api';
+import { Quantity } from '@k8ts/machinery';
 import type { NodeAllocatable } from '../pod/admission';
 
 /** Everything that goes into a node's object, as the kubelet knows it. */
@@ -45,14 +46,14 @@ export const NO_PRESSURE: Pressure = { memory: false, disk: false, pid: false };
 export const MEMORY_PRESSURE_BYTES = 100 * 2 ** 20;
 export const DISK_PRESSURE_RATIO = 0.1;
 
-/** "4000" millicores -> "4", 3500 -> "3500m". */
+/** Cpu as Kubernetes' kubelet reports it (milli-cpu, DecimalSI): 4000 -> "4", 3500 -> "3500m". */
 export function cpuQuantity(milli: number): string {
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+  return Quantity.fromMilli(milli, 'DecimalSI').toString();
 }
 
-/** Bytes as Kubernetes' kubelet reports memory: "16331672Ki" (or plain bytes when not whole KiB). */
+/** Memory as Kubernetes' kubelet reports it (bytes, BinarySI): 16331672 KiB -> "16331672Ki", 8 GiB -> "8Gi". */
 export function bytesQuantity(bytes: number): string {
-  return bytes % 1024 === 0 ? `${bytes / 1024}Ki` : String(bytes);
+  return Quantity.fromValue(bytes, 'BinarySI').toString();
 }
 
 function resources(c: NodeAllocatable): { [key: string]: { value: string } } {

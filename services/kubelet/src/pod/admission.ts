@@ -1,9 +1,13 @@
 // Pod admission: a pod bound to this node runs only if it fits next to the pods already
 // admitted, as the kubelet checks it (the scheduler may have decided on stale information, or
-// the pod set spec.nodeName itself). A refused pod gets phase Failed with Kubernetes' reason:
-// OutOfpods, OutOfcpu, OutOfmemory, NodePorts.
+// the pod set spec.nodeName itself). A refused pod gets phase Failed with Kubernetes' reason.
+// The checks come in Kubernetes' order (the scheduler's AdmissionCheck): resources first, with
+// the very fit check the scheduler runs (@k8ts/machinery's insufficientResources: OutOfpods,
+// OutOfcpu, OutOfmemory, OutOf<resource>), then host ports (NodePorts). As Kubernetes' kubelet
+// does, extended resources the node does not have at all are left out of the check.
 import type { corev1 } from '@k8ts/api';
-import { podRequests } from '../quantity';
+import { addComputeResources, emptyComputeResources, isExtendedResourceName, insufficientResources, podSchedulingRequests } from '@k8ts/machinery';
+import type { ComputeResources, InsufficientResource } from '@k8ts/machinery';
 
 /** What the node offers to pods. */
 export interface NodeAllocatable {
@@ -37,56 +41,61 @@ function clash(a: HostPort, b: HostPort): boolean {
   return a.ip === b.ip || a.ip === '0.0.0.0' || b.ip === '0.0.0.0';
 }
 
+/** The node's allocatable as the fit check counts it (k8ts nodes offer cpu, memory and pods). */
+function allocatableResources(a: NodeAllocatable): ComputeResources {
+  return { ...emptyComputeResources(), milliCpu: a.cpuMilli, memory: a.memoryBytes, allowedPodNumber: a.pods };
+}
+
+/** The pod's requests without the extended resources the node has none of (Kubernetes' removeMissingExtendedResources). */
+function requestsOnThisNode(pod: corev1.Pod, allocatable: ComputeResources): ComputeResources {
+  const { requests } = podSchedulingRequests(pod);
+  if (!requests.scalar) return requests;
+  const kept = [...requests.scalar].filter(([name]) => !isExtendedResourceName(name) || allocatable.scalar?.has(name));
+  return { ...requests, scalar: kept.length > 0 ? new Map(kept) : null };
+}
+
+/** The first resource that does not fit, or undefined. */
+function resourceShortage(pod: corev1.Pod, allocatable: NodeAllocatable, others: corev1.Pod[]): InsufficientResource | undefined {
+  const offered = allocatableResources(allocatable);
+  const requested = emptyComputeResources();
+  for (const o of others) addComputeResources(requested, podSchedulingRequests(o).requests);
+  return insufficientResources(requestsOnThisNode(pod, offered), { allocatable: offered, requested, podCount: others.length })[0];
+}
+
+/** The first host port of `pod` that another pod already uses, with that pod. */
+function portClash(pod: corev1.Pod, others: corev1.Pod[]): { port: HostPort; user: corev1.Pod } | undefined {
+  const wanted = hostPorts(pod);
+  if (wanted.length === 0) return undefined;
+  for (const other of others) {
+    for (const used of hostPorts(other)) {
+      const hit = wanted.find((w) => clash(w, used));
+      if (hit) return { port: hit, user: other };
+    }
+  }
+  return undefined;
+}
+
 /**
- * Decides whether `pod` may run next to `admitted` (the node's other active pods). Checks, in
- * Kubernetes' order: host ports, then the pod count, cpu and memory requests against allocatable.
+ * Decides whether `pod` may run next to `admitted` (the node's other active pods): the pod
+ * count, cpu, memory (and any requested resource) against allocatable, then host ports.
  */
 export function admitPod(pod: corev1.Pod, allocatable: NodeAllocatable, admitted: corev1.Pod[]): AdmitResult {
   const others = admitted.filter((p) => p.metadata?.uid !== pod.metadata?.uid);
-
-  const wanted = hostPorts(pod);
-  if (wanted.length > 0) {
-    for (const other of others) {
-      for (const used of hostPorts(other)) {
-        const hit = wanted.find((w) => clash(w, used));
-        if (hit) {
-          return {
-            admit: false,
-            reason: 'NodePorts',
-            message: `Pod was rejected: node(s) didn't have free ports for the requested pod ports: ${hit.protocol} ${hit.ip}:${hit.port} is used by pod ${other.metadata?.namespace}/${other.metadata?.name}`,
-          };
-        }
-      }
-    }
-  }
-
-  if (others.length + 1 > allocatable.pods) {
+  const short = resourceShortage(pod, allocatable, others);
+  if (short) {
     return {
       admit: false,
-      reason: 'OutOfpods',
-      message: `Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: ${others.length}, capacity: ${allocatable.pods}`,
+      reason: `OutOf${short.resourceName}`,
+      message: `Pod was rejected: Node didn't have enough resource: ${short.resourceName}, requested: ${short.requested}, used: ${short.used}, capacity: ${short.capacity}`,
     };
   }
-  const req = podRequests(pod.spec);
-  let cpuUsed = 0;
-  let memUsed = 0;
-  for (const o of others) {
-    const r = podRequests(o.spec);
-    cpuUsed += r.cpuMilli;
-    memUsed += r.memoryBytes;
-  }
-  if (req.cpuMilli > 0 && cpuUsed + req.cpuMilli > allocatable.cpuMilli) {
+  const taken = portClash(pod, others);
+  if (taken) {
+    const { port, user } = taken;
     return {
       admit: false,
-      reason: 'OutOfcpu',
-      message: `Pod was rejected: Node didn't have enough resource: cpu, requested: ${req.cpuMilli}, used: ${cpuUsed}, capacity: ${allocatable.cpuMilli}`,
-    };
-  }
-  if (req.memoryBytes > 0 && memUsed + req.memoryBytes > allocatable.memoryBytes) {
-    return {
-      admit: false,
-      reason: 'OutOfmemory',
-      message: `Pod was rejected: Node didn't have enough resource: memory, requested: ${req.memoryBytes}, used: ${memUsed}, capacity: ${allocatable.memoryBytes}`,
+      reason: 'NodePorts',
+      message: `Pod was rejected: node(s) didn't have free ports for the requested pod ports: ${port.protocol} ${port.ip}:${port.port} is used by pod ${user.metadata?.namespace}/${user.metadata?.name}`,
     };
   }
   return { admit: true };

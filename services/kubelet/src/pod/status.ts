@@ -2,6 +2,8 @@
 // (Kubernetes' getPhase), the conditions (PodScheduled, PodReadyToStartContainers, Initialized,
 // ContainersReady, Ready with readiness gates) and the QoS class.
 import type { corev1 } from '@k8ts/api';
+import { podQOSClass } from '@k8ts/machinery';
+import type { QOSClass } from '@k8ts/machinery';
 
 export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -180,21 +182,7 @@ export function computeConditions(input: ConditionInput): corev1.PodCondition[] 
 /** The pod conditions the kubelet owns; others (readiness gates, …) are set through the API. */
 export const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
-/** Guaranteed (requests equal limits for cpu and memory everywhere), BestEffort (none), Burstable. */
-export function qosClass(spec: corev1.PodSpec | undefined): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const all = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-  let any = false;
-  let guaranteed = all.length > 0;
-  for (const c of all) {
-    const lim = c.resources?.limits ?? {};
-    const req = c.resources?.requests ?? {};
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r]?.value || req[r]?.value) any = true;
-      const l = lim[r]?.value;
-      const q = req[r]?.value ?? l;
-      if (!l || q !== l) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
+/** The pod's QoS class, as Kubernetes computes it (@k8ts/machinery's podQOSClass, the apiserver's too). */
+export function qosClass(spec: corev1.PodSpec | undefined): QOSClass {
+  return podQOSClass({ spec });
 }

@@ -15,12 +15,12 @@
 // result changes; a failed liveness or startup probe has the container killed and restarted.
 import { createHash } from 'crypto';
 import type { corev1 } from '@k8ts/api';
+import { quantityOf } from '@k8ts/machinery';
 import pino, { type Logger } from 'pino';
 import { ProbeWorker, type ProbeKind } from '../prober/worker';
 import { emptyEnvSource, resolveEnv, type EnvSource } from '../runtime/env';
 import { IpamExhaustedError } from '../runtime/ipam';
 import { CreateContainerError, ImagePullError, type ContainerInfo, type PodSandbox, type Runtime } from '../runtime/types';
-import { memoryLimit } from '../quantity';
 import { Backoff, DEFAULT_BACKOFF, formatGoDuration, type BackoffPolicy } from './backoff';
 import { nullEventSink, podRef, type EventSink, type PodRef, type StatusSink } from './sinks';
 import { computeConditions, computePhase, isSidecar, KUBELET_CONDITIONS, qosClass } from './status';
@@ -499,7 +499,7 @@ export class PodWorker {
         spec: rec.spec,
         attempt,
         env,
-        memoryLimitBytes: memoryLimit(rec.spec),
+        memoryLimitBytes: quantityOf(rec.spec.resources?.limits?.memory, 'resources.limits[memory]')?.value(),
       });
     } catch (err) {
       if (err instanceof ImagePullError) return this.startFailed(rec, 'ErrImagePull', err.message, `Failed to pull image ${JSON.stringify(image)}: ${err.message}`);

@@ -4,7 +4,7 @@
 // (the pod's IP, name, namespace, node and ports). ConfigMaps and Secrets are read through an
 // EnvSource, which the kubelet implements over the API.
 import type { corev1 } from '@k8ts/api';
-import { parseQuantity } from '../quantity';
+import { Quantity, quantityOf } from '@k8ts/machinery';
 
 /** Reads ConfigMaps and Secrets of the pod's namespace (the kubelet implements it over the API). */
 export interface EnvSource {
@@ -132,7 +132,27 @@ export function fieldRefValue(pod: corev1.Pod, fieldPath: string, ctx: EnvContex
   throw new EnvError(`unsupported fieldRef fieldPath ${JSON.stringify(fieldPath)}`);
 }
 
-/** The value of a resource field (limits.cpu, requests.memory, …) of a container. */
+/** ceil(a / b) for b > 0. */
+function ceilDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a > 0n ? q + 1n : q;
+}
+
+/** What a container has of a resource: its own amount, else for limits of cpu and memory the node's allocatable. */
+function containerResource(container: corev1.Container, kind: string, resource: string, ctx: EnvContext): Quantity {
+  const list = kind === 'limits' ? container.resources?.limits : container.resources?.requests;
+  const own = quantityOf(list?.[resource], `resources.${kind}[${resource}]`);
+  if (own) return own;
+  if (kind === 'limits' && resource === 'cpu') return Quantity.fromMilli(ctx.nodeAllocatable?.cpuMilli ?? 0);
+  if (kind === 'limits' && resource === 'memory') return Quantity.fromValue(ctx.nodeAllocatable?.memoryBytes ?? 0);
+  return Quantity.ZERO;
+}
+
+/**
+ * The value of a resource field (limits.cpu, requests.memory, …) of a container, as Kubernetes
+ * writes it: cpu as ceil(milli-cpu / divisor's milli-cpu), memory and ephemeral storage as
+ * ceil(bytes / divisor's bytes); an unset or zero divisor is 1.
+ */
 export function resourceFieldValue(pod: corev1.Pod, self: corev1.Container, sel: corev1.ResourceFieldSelector, ctx: EnvContext): string {
   const name = sel.containerName || self.name;
   const container = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === name);
@@ -140,16 +160,12 @@ export function resourceFieldValue(pod: corev1.Pod, self: corev1.Container, sel:
   const m = /^(limits|requests)\.(cpu|memory|ephemeral-storage)$/.exec(sel.resource ?? '');
   if (!m) throw new EnvError(`unsupported resourceFieldRef resource ${JSON.stringify(sel.resource)}`);
   const [, kind, resource] = m;
-  const map = kind === 'limits' ? container.resources?.limits : container.resources?.requests;
-  let value: number;
-  const q = map?.[resource];
-  if (q) value = parseQuantity(q);
-  else if (kind === 'limits' && resource === 'cpu') value = (ctx.nodeAllocatable?.cpuMilli ?? 0) / 1000;
-  else if (kind === 'limits' && resource === 'memory') value = ctx.nodeAllocatable?.memoryBytes ?? 0;
-  else value = 0;
-  const divisor = sel.divisor?.value ? parseQuantity(sel.divisor) : 1;
-  if (divisor <= 0) throw new EnvError(`resourceFieldRef divisor must be positive, got ${JSON.stringify(sel.divisor?.value)}`);
-  return String(Math.ceil(Math.round((value / divisor) * 1e6) / 1e6));
+  const value = containerResource(container, kind, resource, ctx);
+  const given = quantityOf(sel.divisor, 'resourceFieldRef.divisor');
+  const divisor = given && !given.isZero() ? given : Quantity.fromValue(1);
+  if (divisor.sign() < 0) throw new EnvError(`resourceFieldRef divisor must be positive, got ${JSON.stringify(sel.divisor?.value)}`);
+  const scale = resource === 'cpu' ? -3 : 0;
+  return ceilDiv(value.scaledValueBig(scale), divisor.scaledValueBig(scale)).toString();
 }
 
 /**

@@ -10,7 +10,7 @@
 // affinity and topology spreading cheap: pods by anchor (label pair, namespace), match
 // counters, and the affinity terms of placed pods.
 import type { corev1 } from '@k8ts/api';
-import type { Labels } from '../labels';
+import type { Labels } from '@k8ts/machinery';
 import { PodInfo } from '../podinfo';
 import type { NamespaceLabels } from '../podinfo';
 import { CounterRegistry } from './counters';

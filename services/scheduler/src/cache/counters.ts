@@ -7,7 +7,7 @@
 import type { PodInfo } from '../podinfo';
 import { namespaceSelected } from '../podinfo';
 import type { NamespaceLabels } from '../podinfo';
-import { clauseAnchors, podAnchors } from './index_keys';
+import { clauseAnchors, podAnchors, selectorKey } from './index_keys';
 import type { PodSetClause } from './index_keys';
 
 /** The pods matching every clause (and, with excludeTerminating, not being deleted). */
@@ -26,7 +26,7 @@ export class PodMatcher {
 
   /** True when it can match no pod at all (no clauses, or a clause selecting nothing). */
   get matchesNothing(): boolean {
-    return this.clauses.length === 0 || this.clauses.some((c) => c.selector.nothing);
+    return this.clauses.length === 0 || this.clauses.some((c) => c.selector.isNothing());
   }
 
   matches(pod: PodInfo, nsLabels?: NamespaceLabels): boolean {
@@ -42,7 +42,7 @@ export class PodMatcher {
 }
 
 function clauseKey(c: PodSetClause & { readonly podSetKey?: string }): string {
-  return c.podSetKey ?? `${[...c.namespaces].sort().join(',')}#${c.namespaceSelector.key}#${c.selector.key}`;
+  return c.podSetKey ?? `${[...c.namespaces].sort().join(',')}#${selectorKey(c.namespaceSelector)}#${selectorKey(c.selector)}`;
 }
 
 export class MatchCounter {

@@ -2,7 +2,7 @@
 // and under which it files pod selectors (by one label pair or namespace that every pod they
 // select must have). A selector is then only ever compared with pods that share its anchor,
 // instead of with every pod in the cluster.
-import type { LabelMatcher } from '../labels';
+import type { LabelSelector } from '@k8ts/machinery';
 import type { PodInfo } from '../podinfo';
 
 /** The anchor of a label pair. */
@@ -26,8 +26,8 @@ export function podAnchors(pod: PodInfo): string[] {
 /** A set of pods given by namespaces and a label selector (an affinity term has this shape). */
 export interface PodSetClause {
   readonly namespaces: ReadonlySet<string>;
-  readonly namespaceSelector: LabelMatcher;
-  readonly selector: LabelMatcher;
+  readonly namespaceSelector: LabelSelector;
+  readonly selector: LabelSelector;
 }
 
 /**
@@ -37,7 +37,24 @@ export interface PodSetClause {
  */
 export function clauseAnchors(c: PodSetClause): string[] {
   const out: string[] = [];
-  for (const [k, v] of c.selector.equalities) out.push(labelAnchor(k, v));
-  if (c.namespaces.size === 1 && c.namespaceSelector.nothing) for (const ns of c.namespaces) out.push(namespaceAnchor(ns));
+  for (const [k, v] of exactLabels(c.selector)) out.push(labelAnchor(k, v));
+  if (c.namespaces.size === 1 && c.namespaceSelector.isNothing()) for (const ns of c.namespaces) out.push(namespaceAnchor(ns));
   return out;
+}
+
+/**
+ * The label pairs every pod a selector selects carries: one per requirement that demands one
+ * value ("=", "==", or "in" with a single value).
+ */
+export function exactLabels(selector: LabelSelector): [string, string][] {
+  const out: [string, string][] = [];
+  for (const r of selector.requirements) {
+    if (r.values.length === 1 && (r.operator === '=' || r.operator === '==' || r.operator === 'in')) out.push([r.key, r.values[0]]);
+  }
+  return out;
+}
+
+/** The identity of a selector (a cache key): its text, "<nothing>" for the selector that matches nothing. */
+export function selectorKey(selector: LabelSelector): string {
+  return selector.isNothing() ? '<nothing>' : selector.toString();
 }

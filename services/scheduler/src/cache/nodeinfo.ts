@@ -2,12 +2,10 @@
 // and assumed) request, the host ports they use and the pods themselves. Totals are kept
 // incrementally: adding or removing a pod is O(its containers), never a rescan.
 import type { corev1 } from '@k8ts/api';
-import { NO_LABELS } from '../labels';
-import type { Labels } from '../labels';
+import { type Labels, NO_LABELS } from '@k8ts/machinery';
+import { addComputeResources, computeResourcesOf, emptyComputeResources, resourceListOf } from '@k8ts/machinery';
+import type { ComputeResources } from '@k8ts/machinery';
 import type { HostPort, PodInfo } from '../podinfo';
-import { quantityValue } from '../quantity';
-import { PODS, addTo, emptyResources, resourcesFromList } from '../resources';
-import type { Resources } from '../resources';
 
 const NO_TAINTS: readonly corev1.Taint[] = Object.freeze([]);
 
@@ -17,14 +15,14 @@ export class NodeInfo {
   labels: Labels = NO_LABELS;
   taints: readonly corev1.Taint[] = NO_TAINTS;
   unschedulable = false;
-  allocatable: Resources = emptyResources();
+  allocatable: ComputeResources = emptyComputeResources();
   /** allocatable["pods"]: how many pods the node takes. */
   allowedPods = 0;
   /** Why the node's allocatable could not be read (a malformed quantity); undefined when fine. */
   problem: string | undefined;
 
   /** The sum of the requests of its pods. */
-  readonly requested: Resources = emptyResources();
+  readonly requested: ComputeResources = emptyComputeResources();
   /** The same with 100m cpu / 200Mi memory for containers that request none (for scoring). */
   nonZeroMilliCpu = 0;
   nonZeroMemory = 0;
@@ -46,22 +44,20 @@ export class NodeInfo {
     this.labels = node.metadata?.labels ?? NO_LABELS;
     this.taints = node.spec?.taints ?? NO_TAINTS;
     this.unschedulable = !!node.spec?.unschedulable;
-    const alloc = node.status?.allocatable;
     try {
-      this.allocatable = resourcesFromList(alloc);
-      this.allowedPods = quantityValue(alloc?.[PODS]);
+      this.allocatable = computeResourcesOf(resourceListOf(node.status?.allocatable, 'status.allocatable'));
       this.problem = undefined;
     } catch (err) {
-      this.allocatable = emptyResources();
-      this.allowedPods = 0;
-      this.problem = `node ${this.name}: status.allocatable: ${(err as Error).message}`;
+      this.allocatable = emptyComputeResources();
+      this.problem = `node ${this.name}: ${(err as Error).message}`;
     }
+    this.allowedPods = this.allocatable.allowedPodNumber;
     this.generation++;
   }
 
   addPod(p: PodInfo): void {
     this.pods.set(p.key, p);
-    addTo(this.requested, p.requests);
+    addComputeResources(this.requested, p.requests);
     this.nonZeroMilliCpu += p.nonZeroMilliCpu;
     this.nonZeroMemory += p.nonZeroMemory;
     if (p.requiredAntiAffinityTerms.length > 0) this.podsWithRequiredAntiAffinity++;
@@ -78,7 +74,7 @@ export class NodeInfo {
   removePod(p: PodInfo): boolean {
     if (this.pods.get(p.key) !== p) return false;
     this.pods.delete(p.key);
-    addTo(this.requested, p.requests, -1);
+    addComputeResources(this.requested, p.requests, -1);
     this.nonZeroMilliCpu -= p.nonZeroMilliCpu;
     this.nonZeroMemory -= p.nonZeroMemory;
     if (p.requiredAntiAffinityTerms.length > 0) this.podsWithRequiredAntiAffinity--;

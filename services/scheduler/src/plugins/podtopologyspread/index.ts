@@ -13,6 +13,7 @@
 //
 // Counts come from the cache's match counters (per-node counts kept current as pods come and
 // go), so a cycle costs O(nodes x constraints), not O(pods).
+import { type Labels, nothing } from '@k8ts/machinery';
 import type { NodeInfo } from '../../cache/nodeinfo';
 import { PodMatcher } from '../../cache/counters';
 import type { MatchCounter } from '../../cache/counters';
@@ -20,8 +21,6 @@ import type { CycleState } from '../../framework/cyclestate';
 import { SUCCESS, Status } from '../../framework/status';
 import { MAX_NODE_SCORE } from '../../framework/types';
 import type { FilterPlugin, FrameworkHandle, PluginArgs, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../../framework/types';
-import { LabelMatcher } from '../../labels';
-import type { Labels } from '../../labels';
 import type { PodInfo, SpreadConstraint } from '../../podinfo';
 import { firstUntoleratedHardTaint } from '../../taints';
 import { checkArgKeys } from '../helpers';
@@ -77,8 +76,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   /** The counter of the pods a constraint counts: same namespace, matching the selector, not being deleted. */
   private counter(pod: PodInfo, c: SpreadConstraint): MatchCounter | null {
     // As Kubernetes: a selector matching everything (or nothing) counts no pods.
-    if (c.selector.empty || c.selector.nothing) return null;
-    const matcher = new PodMatcher([{ namespaces: new Set([pod.namespace]), namespaceSelector: LabelMatcher.NOTHING, selector: c.selector }], true);
+    if (c.selector.isEverything() || c.selector.isNothing()) return null;
+    const matcher = new PodMatcher([{ namespaces: new Set([pod.namespace]), namespaceSelector: nothing(), selector: c.selector }], true);
     return this.handle.cache.counters.get(matcher, this.handle.now());
   }
 
