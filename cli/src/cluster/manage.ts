@@ -14,7 +14,8 @@ import { defaultDataDir, layout, readState, removeState, writeState } from './la
 import type { Layout, ProcessEntry } from './layout';
 import { pkiPaths } from './pki';
 import { findPodProcesses, isRunning, logTail, spawnComponent, componentEnv, stopAll, stopPodProcesses } from './procs';
-import { componentKind, listeningAddress, stopEverything } from './up';
+import { componentKind, listeningAddress } from './readiness';
+import { stopEverything } from './supervise';
 
 /** The data dir a cluster command works on. */
 export function clusterDataDir(flag: string | undefined, io: IO, configFlag?: string): string {

@@ -6,6 +6,7 @@ import { spawn } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CliError } from '../errors';
 import type { ProcessEntry } from './layout';
 
 /** The start time of a process in clock ticks since boot (/proc/<pid>/stat field 22), or undefined. */
@@ -173,4 +174,18 @@ export async function stopPodProcesses(dataDir: string, graceMs: number): Promis
   // Whatever else was left in those groups.
   for (const p of pods) signal(p.pid, 'SIGKILL', true);
   return pods.length;
+}
+
+/** How a process ended, as `up`, its errors and the supervisor say it. */
+export function exitText(x: { code: number | null; signal: NodeJS.Signals | null }): string {
+  if (x.signal) return `it was killed by ${x.signal}`;
+  if (x.code === 2) return 'it rejected its configuration (exit code 2)';
+  return `it exited with code ${x.code}`;
+}
+
+/** A failure to start: names the component and shows the end of its log. */
+export class StartError extends CliError {
+  constructor(component: string, why: string, log: string, tail: string) {
+    super(`${component} failed to start: ${why}\n  log: ${log}${tail ? `\n  last lines:\n${tail.split('\n').map((x) => `    ${x}`).join('\n')}` : ''}`);
+  }
 }

@@ -21,8 +21,12 @@
 // it even if `up` itself dies. If anything
 // fails to start, everything started so far is stopped again and the error names the
 // component and shows the end of its log.
+//
+// This module keeps the sequence; the parts live beside it: binaries.ts (where the programs
+// are), ports.ts (port choice), plan.ts (command lines), launcher.ts (start one component and
+// wait for it), readiness.ts (listening lines, Nodes Ready), supervise.ts (foreground mode,
+// stopping everything), procs.ts (processes), health.ts (health checks).
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import { connect } from '@k8ts/client';
 import { MIN_NATS_SERVER, natsServerVersion, natsVersionOk } from '@k8ts/kit';
@@ -32,28 +36,33 @@ import type { Context } from '../config';
 import { CliError } from '../errors';
 import type { IO } from '../io';
 import { parseTimeout } from '../session';
-import { checkHealth, checkHttps, healthCredentials } from './health';
-import { defaultDataDir, layout, nodeIP, nodeName, readSettings, readState, removeState, stopRank, writeSettings, writeState } from './layout';
-import type { ClusterSettings, ClusterState, Layout, ProcessEntry } from './layout';
-import { writeKubeconfig } from './kubeconfig';
-import {
-  type NodeServer,
-  STORE_ALLOWED_CLIENTS,
-  apiserverKubeletClientPaths,
-  apiserverSans,
-  ensureCertificates,
-  ensureCredentials,
-  ensureNodeCertificates,
-  firstServiceIP,
-  nodeServerPaths,
-  pkiPaths,
-} from './pki';
-import { ensureNatsUsers, natsAuthorization, natsSeedFile } from './natsusers';
-import type { Credentials } from './pki';
 import { k8tsCommand, pathHint, shellWord } from '../self';
-import { componentEnv, isRunning, logTail, spawnComponent, stopAll, stopPodProcesses } from './procs';
+import { findNatsServer, requireBuiltServices } from './binaries';
+import { writeKubeconfig } from './kubeconfig';
+import { Launcher } from './launcher';
+import { defaultDataDir, layout, nodeIP, readSettings, readState, removeState, writeSettings } from './layout';
+import type { ClusterSettings, ClusterState, Layout } from './layout';
+import { ensureNatsUsers, natsAuthorization } from './natsusers';
+import { apiserverSans, ensureCertificates, ensureCredentials, ensureNodeCertificates, firstServiceIP, pkiPaths } from './pki';
+import type { Credentials } from './pki';
+import { expectedNodes, httpsServerUrl, kubeletOf, nodeServers, planComponents } from './plan';
+import { APISERVER_IP, choosePort, freePort } from './ports';
+import { isRunning, stopPodProcesses } from './procs';
 import type { Spawned } from './procs';
 import { Progress } from './progress';
+import { waitNodesReady } from './readiness';
+import { stopEverything } from './supervise';
+
+// The parts up.ts was made of, still importable from here.
+export { servicesDir, serviceMain, findNatsServer } from './binaries';
+export { APISERVER_IP, portFree, freePort } from './ports';
+export { SHUTDOWN_TIMEOUT, SIM_POD_CIDR, expectedNodes, extraArgs, httpsAddress, httpsServerUrl, nodeFlags, nodeServers, planComponents } from './plan';
+export type { HttpsReadiness, Plan } from './plan';
+export { Launcher } from './launcher';
+export { componentKind, listeningAddress } from './readiness';
+export type { ComponentKind } from './readiness';
+export { StartError } from './procs';
+export { stopEverything, supervise } from './supervise';
 
 export interface UpOptions {
   nodes?: string;
@@ -75,99 +84,11 @@ export interface UpOptions {
   natsSync?: string;
 }
 
-/** Where the services' entry points are: next to the CLI in the source tree, or K8TS_SERVICES_DIR. */
-export function servicesDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.K8TS_SERVICES_DIR) return path.resolve(env.K8TS_SERVICES_DIR);
-  // This file is cli/dist/cluster/up.js (or cli/src/cluster/up.ts in tests).
-  return path.resolve(__dirname, '..', '..', '..', 'services');
-}
-
-export function serviceMain(service: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(servicesDir(env), service, 'dist', 'main.js');
-}
-
-/**
- * The nats-server binary: $NATS_SERVER_BIN, then `.tools/bin` of the k8ts checkout this CLI
- * runs from (scripts/nats-server.sh puts Debian 13's package there when the machine's is
- * older than 2.10), then PATH, then /usr/sbin, /usr/local/sbin and /usr/local/bin.
- */
-export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NATS_SERVER_BIN) {
-    if (!fs.existsSync(env.NATS_SERVER_BIN)) throw new CliError(`nats-server not found at NATS_SERVER_BIN=${env.NATS_SERVER_BIN}`);
-    return env.NATS_SERVER_BIN;
-  }
-  // This file is cli/dist/cluster/up.js (or cli/src/cluster/up.ts in tests).
-  const tools = path.resolve(__dirname, '..', '..', '..', '.tools', 'bin');
-  for (const dir of [tools, ...(env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/bin']) {
-    if (!dir) continue;
-    const p = path.join(dir, 'nats-server');
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  throw new CliError(
-    'nats-server not found: k8ts up needs it for the cluster state. Run make setup (it fetches the Debian nats-server package into .tools) or set NATS_SERVER_BIN to a nats-server 2.10 or later',
-  );
-}
-
-/** Whether host:port can be bound right now. */
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** The address the apiserver listens on, advertises, and has in its serving certificate. */
-export const APISERVER_IP = '127.0.0.1';
-
-/** A port that was free a moment ago (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 function intFlag(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`invalid --${name} "${value}": must be an integer from ${min} to ${max}`);
   return n;
-}
-
-/** A free port other than those in `avoid`. */
-async function freePortExcept(avoid: number[]): Promise<number> {
-  for (;;) {
-    const port = await freePort(APISERVER_IP);
-    if (!avoid.includes(port)) return port;
-  }
-}
-
-/**
- * One of the apiserver's ports: the one given with --<flag> (refused when taken), else the one
- * kept from the last start when it is still free, else one the OS picks. Never one in `avoid`.
- */
-async function choosePort(given: number | undefined, kept: number | undefined, flag: string, what: string, avoid: number[]): Promise<number> {
-  if (given !== undefined && given !== 0) {
-    if (avoid.includes(given)) throw new CliError(`invalid --${flag} ${given}: the apiserver already uses it for another port`);
-    if (!(await portFree(given, APISERVER_IP))) {
-      throw new CliError(`port ${APISERVER_IP}:${given} for the ${what} is already in use by another process: choose another with --${flag}`);
-    }
-    return given;
-  }
-  if (given === undefined && kept && !avoid.includes(kept) && (await portFree(kept, APISERVER_IP))) return kept;
-  return freePortExcept(avoid);
 }
 
 /** Cluster settings: those of an existing data dir, with the flags given now applied. */
@@ -203,487 +124,6 @@ export async function resolveSettings(l: Layout, opts: UpOptions): Promise<Clust
   s.apiserverPort = await choosePort(port, old?.apiserverPort, 'apiserver-port', 'apiserver', httpsPort ? [httpsPort] : []);
   s.apiserverHttpsPort = await choosePort(httpsPort, old?.apiserverHttpsPort, 'apiserver-https-port', "apiserver's HTTPS API", [s.apiserverPort]);
   return s;
-}
-
-/** An HTTPS readiness check: GET url trusting the CA file, presenting the client certificate. */
-export interface HttpsReadiness {
-  url: string;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
-
-/** One process to start. */
-export interface Plan {
-  name: string;
-  command: string;
-  args: string[];
-  node?: string;
-  /** How it says it listens: the kit's JSON log line, or nats-server's banner. */
-  kind: 'service' | 'nats';
-  /** Ready only once this also answers 200 (the apiserver's /readyz). */
-  httpsReady?: HttpsReadiness;
-}
-
-/** The apiserver's HTTPS address, host:port. */
-export function httpsAddress(s: ClusterSettings): string {
-  return `${APISERVER_IP}:${s.apiserverHttpsPort}`;
-}
-
-/** The URL of the apiserver's Kubernetes HTTP API. */
-export function httpsServerUrl(s: ClusterSettings): string {
-  return `https://${httpsAddress(s)}`;
-}
-
-/** Extra flags per component from --component-arg NAME:FLAG (NAME: a component, or kubelet/proxy for all). */
-export function extraArgs(specs: string[] | undefined, component: string): string[] {
-  const out: string[] = [];
-  for (const spec of specs ?? []) {
-    const i = spec.indexOf(':');
-    if (i <= 0) throw new CliError(`invalid --component-arg "${spec}": expected COMPONENT:--flag=value`);
-    const target = spec.slice(0, i);
-    const flag = spec.slice(i + 1);
-    const base = component.replace(/-node-\d+$/, '');
-    if (target === component || target === base) out.push(flag);
-  }
-  return out;
-}
-
-export const SHUTDOWN_TIMEOUT = '3s';
-
-/** The pod addresses of simulated nodes (never bound, so outside loopback). */
-export const SIM_POD_CIDR = '10.0.0.0/8';
-
-/**
- * Node.js flags per component. A smaller young generation (V8's default semi-space is 16 MiB)
- * saves about 15 MiB of resident memory per mostly idle process; the store and the apiserver,
- * which allocate the most under load, keep a larger one.
- */
-export function nodeFlags(service: string): string[] {
-  return service === 'store' || service === 'apiserver' ? ['--max-semi-space-size=8'] : ['--max-semi-space-size=1'];
-}
-
-export function planComponents(
-  l: Layout,
-  s: ClusterSettings,
-  natsUrl: string,
-  storeAddress: string,
-  opts: UpOptions,
-  env: NodeJS.ProcessEnv,
-): { store: Plan; apiserver: Plan; controlPlane: Plan[]; nodes: Plan[] } {
-  const p = pkiPaths(l.dataDir);
-  const server = `${APISERVER_IP}:${s.apiserverPort}`;
-  const logLevel = opts.logLevel ?? 'info';
-  const common = ['--log-level', logLevel, '--shutdown-timeout', SHUTDOWN_TIMEOUT];
-  const svc = (name: string, service: string, args: string[], node?: string): Plan => ({
-    name,
-    command: process.execPath,
-    args: [...nodeFlags(service), serviceMain(service, env), ...args, ...common, ...extraArgs(opts.componentArg, name)],
-    node,
-    kind: 'service',
-  });
-  // The store serves mutual TLS to the apiserver and the store administrator only, and both
-  // authenticate to NATS with their own NKey (natsusers.ts).
-  const store = svc('store', 'store', [
-    '--listen',
-    storeAddress,
-    '--nats-url',
-    natsUrl,
-    '--nats-nkey',
-    natsSeedFile(p, 'store'),
-    '--tls-cert',
-    p.storeCert,
-    '--tls-key',
-    p.storeKey,
-    '--tls-client-ca',
-    p.caCert,
-    '--allowed-client',
-    STORE_ALLOWED_CLIENTS.join(','),
-  ]);
-  const apiserver = svc('apiserver', 'apiserver', [
-    '--listen',
-    server,
-    '--etcd-servers',
-    storeAddress,
-    '--etcd-cafile',
-    p.caCert,
-    '--etcd-certfile',
-    p.apiserverEtcdClientCert,
-    '--etcd-keyfile',
-    p.apiserverEtcdClientKey,
-    '--nats-url',
-    natsUrl,
-    '--nats-nkey',
-    natsSeedFile(p, 'apiserver'),
-    '--token-auth-file',
-    p.tokenFile,
-    '--service-account-key-file',
-    p.key,
-    '--service-cluster-ip-range',
-    s.serviceCidr,
-    '--http-listen',
-    httpsAddress(s),
-    '--http-tls-cert',
-    p.apiserverCert,
-    '--http-tls-key',
-    p.apiserverKey,
-    '--client-ca-file',
-    p.caCert,
-    '--advertise-address',
-    APISERVER_IP,
-    // kubelets: verify their serving certificates, present the apiserver's kubelet client certificate
-    '--kubelet-ca',
-    p.caCert,
-    '--kubelet-client-certificate',
-    apiserverKubeletClientPaths(l.dataDir).cert,
-    '--kubelet-client-key',
-    apiserverKubeletClientPaths(l.dataDir).key,
-  ]);
-  apiserver.httpsReady = { url: `${httpsServerUrl(s)}/readyz`, caFile: p.caCert, certFile: p.adminCert, keyFile: p.adminKey };
-  const token = (name: string) => path.join(p.tokensDir, `${name}.token`);
-  // One scheduler and one controller-manager: no leader election, so that after a restart
-  // they work at once instead of waiting for the previous run's lease to expire.
-  const controlPlane = [
-    svc('scheduler', 'scheduler', ['--listen', '127.0.0.1:0', '--apiserver', server, '--token-file', token('scheduler'), '--leader-elect=false']),
-    svc('controller-manager', 'controller-manager', [
-      '--listen',
-      '127.0.0.1:0',
-      '--apiserver',
-      server,
-      '--token-file',
-      token('controller-manager'),
-      '--leader-elect=false',
-      '--cluster-cidr',
-      s.clusterCidr,
-    ]),
-  ];
-  const nodes: Plan[] = [];
-  for (let i = 1; i <= s.nodes; i++) {
-    const n = nodeName(i);
-    const ip = nodeIP(s.nodeSubnet, i);
-    nodes.push(
-      svc(
-        `kubelet-${n}`,
-        'kubelet',
-        [
-          '--listen',
-          `${ip}:0`,
-          '--apiserver',
-          server,
-          '--token-file',
-          token(`kubelet-${n}`),
-          '--node-name',
-          n,
-          '--node-ip',
-          ip,
-          '--root-dir',
-          path.join(l.nodes, n),
-          '--runtime',
-          s.runtime,
-          ...nodeServerArgs(l, s, { component: 'kubelet', node: n, ip }),
-        ],
-        n,
-      ),
-      svc(
-        `proxy-${n}`,
-        'proxy',
-        [
-          '--listen',
-          `${ip}:0`,
-          '--apiserver',
-          server,
-          '--token-file',
-          token('proxy'),
-          '--node-name',
-          n,
-          '--node-ip',
-          ip,
-          ...nodeServerArgs(l, s, { component: 'proxy', node: n, ip }),
-        ],
-        n,
-      ),
-    );
-  }
-  if (s.simNodes > 0) {
-    nodes.push(
-      svc('kubelet-sim', 'kubelet', [
-        '--listen',
-        '127.0.0.1:0',
-        '--apiserver',
-        server,
-        '--token-file',
-        token('kubelet-sim'),
-        '--node-name',
-        'sim',
-        '--node-ip',
-        '127.0.0.1',
-        '--root-dir',
-        path.join(l.nodes, 'sim'),
-        '--runtime',
-        'sim',
-        '--sim-nodes',
-        String(s.simNodes),
-        // Simulated pods never bind their IPs: a range of its own, one /24 per node.
-        '--pod-cidr',
-        SIM_POD_CIDR,
-        ...nodeServerArgs(l, s, SIM_KUBELET_SERVER),
-      ]),
-    );
-  }
-  return { store, apiserver, controlPlane, nodes };
-}
-
-/** The simulated nodes' kubelet serves their kubelet API on loopback. */
-const SIM_KUBELET_SERVER: NodeServer = { component: 'kubelet', node: 'sim', ip: '127.0.0.1' };
-
-/** The servers on the nodes: a kubelet and a proxy per node, and the simulated nodes' kubelet. */
-export function nodeServers(s: ClusterSettings): NodeServer[] {
-  const out: NodeServer[] = [];
-  for (let i = 1; i <= s.nodes; i++) {
-    const node = nodeName(i);
-    const ip = nodeIP(s.nodeSubnet, i);
-    out.push({ component: 'kubelet', node, ip }, { component: 'proxy', node, ip });
-  }
-  if (s.simNodes > 0) out.push(SIM_KUBELET_SERVER);
-  return out;
-}
-
-/**
- * How a kubelet or a proxy serves its API: TLS with its certificate from the cluster CA,
- * callers' client certificates verified against the CA, bearer tokens and every call checked
- * by the apiserver's reviews over its HTTPS API (trusting the CA). Nothing is anonymous;
- * `--component-arg kubelet:--anonymous-auth` would say so explicitly (and the kubelet warns).
- */
-function nodeServerArgs(l: Layout, s: ClusterSettings, server: NodeServer): string[] {
-  const p = pkiPaths(l.dataDir);
-  const files = nodeServerPaths(l.dataDir, server);
-  return ['--tls-cert', files.cert, '--tls-key', files.key, '--client-ca-file', p.caCert, '--apiserver-https', httpsServerUrl(s), '--apiserver-https-ca', p.caCert];
-}
-
-/** Names of the nodes whose kubelets `up` waits for (simulated ones are sim-1 ... sim-N). */
-export function expectedNodes(s: ClusterSettings): string[] {
-  const out: string[] = [];
-  for (let i = 1; i <= s.nodes; i++) out.push(nodeName(i));
-  for (let i = 1; i <= s.simNodes; i++) out.push(`sim-${i}`);
-  return out;
-}
-
-/** The progress row of a node's kubelet. */
-function kubeletOf(node: string): string {
-  return /^sim-\d+$/.test(node) ? 'kubelet-sim' : `kubelet-${node}`;
-}
-
-/** A failure to start: names the component and shows the end of its log. */
-export class StartError extends CliError {
-  constructor(component: string, why: string, log: string, tail: string) {
-    super(`${component} failed to start: ${why}\n  log: ${log}${tail ? `\n  last lines:\n${tail.split('\n').map((x) => `    ${x}`).join('\n')}` : ''}`);
-  }
-}
-
-/** How a component says it listens and is ready: nats-server in its log, k8ts services by their health check. */
-export type ComponentKind = Plan['kind'];
-
-/** The kind of the component of this name (in a plan or in state.json). */
-export function componentKind(name: string): ComponentKind {
-  return name === 'nats' ? 'nats' : 'service';
-}
-
-/**
- * Reads the log since `offset` and returns the address of the first `listening` line; for
- * nats-server, its client address once it logged that it is ready ('ready' when it did not
- * say where it listens). nats-server speaks no gRPC: that line is all its readiness.
- */
-export function listeningAddress(kind: ComponentKind, file: string, offset: number): string | undefined {
-  let text: string;
-  try {
-    const buf = fs.readFileSync(file);
-    text = buf.subarray(offset).toString('utf8');
-  } catch {
-    return undefined;
-  }
-  if (kind === 'nats') {
-    if (!/Server is ready/.test(text)) return undefined;
-    const m = /Listening for client connections on ([\d.]+:\d+)/.exec(text);
-    return m ? m[1] : 'ready';
-  }
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('{') || !line.includes('"listening"')) continue;
-    try {
-      const j = JSON.parse(line) as { msg?: string; address?: string };
-      if (j.msg === 'listening' && j.address) return j.address;
-    } catch {
-      // a partial line: read again later
-    }
-  }
-  return undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export class Launcher {
-  readonly spawned: Spawned[] = [];
-  private failure?: Error;
-
-  constructor(
-    private readonly l: Layout,
-    private readonly state: ClusterState,
-    private readonly progress: Progress,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly deadline: number,
-  ) {}
-
-  /** Starts a process and resolves once it is ready (health SERVING), with its address. */
-  async start(plan: Plan): Promise<Spawned> {
-    this.progress.set(plan.name, 'starting');
-    const sp = spawnComponent({
-      name: plan.name,
-      command: plan.command,
-      args: plan.args,
-      log: path.join(this.l.logs, `${plan.name}.log`),
-      cwd: this.l.dataDir,
-      env: componentEnv(this.env),
-      node: plan.node,
-    });
-    this.spawned.push(sp);
-    this.state.processes = this.state.processes.filter((p) => p.name !== plan.name);
-    this.state.processes.push(sp.entry);
-    writeState(this.l, this.state);
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    sp.exited.then((x) => {
-      exited = x;
-    });
-    const fail = (why: string): never => {
-      this.progress.set(plan.name, 'failed', why);
-      throw new StartError(plan.name, why, sp.entry.log, logTail(sp.entry.log, sp.logOffset));
-    };
-    if (!sp.entry.pid) {
-      await sp.exited;
-      fail(`could not run ${plan.command}`);
-    }
-    let address: string | undefined;
-    while (!address) {
-      await sleep(40);
-      if (this.failure) throw this.failure;
-      address = listeningAddress(plan.kind, sp.entry.log, sp.logOffset);
-      if (address) break;
-      if (exited) fail(exitText(exited));
-      if (Date.now() > this.deadline) fail('it did not start listening in time');
-    }
-    sp.entry.address = address;
-    writeState(this.l, this.state);
-    this.progress.set(plan.name, 'listening', address);
-    if (plan.kind === 'nats') {
-      this.progress.set(plan.name, 'ready', address);
-      return sp;
-    }
-    for (;;) {
-      if (this.failure) throw this.failure;
-      if (exited) fail(exitText(exited));
-      const health = await checkHealth(address, 1000, '', healthCredentials(this.l.dataDir, plan.name));
-      if (health === 'SERVING') break;
-      if (Date.now() > this.deadline) fail(`its health check still answers ${health}`);
-      await sleep(50);
-    }
-    if (plan.httpsReady) await this.waitHttpsReady(plan, plan.httpsReady, address, () => exited, fail);
-    // A kubelet is ready when its Node is (waitNodesReady says so).
-    if (plan.name.startsWith('kubelet-')) this.progress.set(plan.name, 'listening', `${address} (serving; waiting for its Node to be Ready)`);
-    else this.progress.set(plan.name, 'ready', plan.httpsReady ? `${address}, ${new URL(plan.httpsReady.url).origin}` : address);
-    return sp;
-  }
-
-  /** Polls the plan's HTTPS readiness URL until it answers 200. */
-  private async waitHttpsReady(
-    plan: Plan,
-    check: HttpsReadiness,
-    address: string,
-    exited: () => { code: number | null; signal: NodeJS.Signals | null } | undefined,
-    fail: (why: string) => never,
-  ): Promise<void> {
-    this.progress.set(plan.name, 'listening', `${address} (waiting for GET ${check.url})`);
-    const probe = { url: check.url, ca: fs.readFileSync(check.caFile, 'utf8'), cert: fs.readFileSync(check.certFile, 'utf8'), key: fs.readFileSync(check.keyFile, 'utf8') };
-    for (;;) {
-      if (this.failure) throw this.failure;
-      const gone = exited();
-      if (gone) fail(exitText(gone));
-      const answer = await checkHttps(probe, 1000);
-      if (answer === 'OK') return;
-      if (Date.now() > this.deadline) fail(`GET ${check.url} still answers ${answer}`);
-      await sleep(50);
-    }
-  }
-
-  /** Fails every pending start (another component failed). */
-  abort(err: Error): void {
-    this.failure ??= err;
-  }
-
-  /** A component that exited while others were starting. */
-  firstExit(): { name: string; why: string; log: string; offset: number } | undefined {
-    for (const sp of this.spawned) {
-      if (sp.child.exitCode !== null || sp.child.signalCode !== null) {
-        return { name: sp.entry.name, why: exitText({ code: sp.child.exitCode, signal: sp.child.signalCode }), log: sp.entry.log, offset: sp.logOffset };
-      }
-    }
-    return undefined;
-  }
-}
-
-function exitText(x: { code: number | null; signal: NodeJS.Signals | null }): string {
-  if (x.signal) return `it was killed by ${x.signal}`;
-  if (x.code === 2) return 'it rejected its configuration (exit code 2)';
-  return `it exited with code ${x.code}`;
-}
-
-/** Stops every process of the cluster in order (nodes, control plane, store, NATS), then the pods. */
-export async function stopEverything(l: Layout, entries: ProcessEntry[], graceMs = 8000): Promise<void> {
-  const ranks = [...new Set(entries.map((e) => stopRank(e.name)))].sort((a, b) => a - b);
-  for (const r of ranks) {
-    await stopAll(
-      entries.filter((e) => stopRank(e.name) === r),
-      graceMs,
-    );
-    if (r === 1) await stopPodProcesses(l.dataDir, 3000);
-  }
-  await stopPodProcesses(l.dataDir, 3000);
-}
-
-/** Waits until each expected node is Ready, marking its kubelet ready in the progress. */
-async function waitNodesReady(cs: Clientset, names: string[], progress: Progress, launcher: Launcher, deadline: number): Promise<void> {
-  const pending = new Set(names);
-  const sims = names.filter((n) => kubeletOf(n) === 'kubelet-sim').length;
-  for (;;) {
-    const dead = launcher.firstExit();
-    if (dead) throw new StartError(dead.name, dead.why, dead.log, logTail(dead.log, dead.offset));
-    try {
-      const { items } = await cs.nodes.list({ deadlineMs: 2000 });
-      for (const n of items) {
-        const name = n.metadata?.name ?? '';
-        const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-        if (ready && pending.has(name)) {
-          pending.delete(name);
-          if (kubeletOf(name) !== 'kubelet-sim') progress.set(`kubelet-${name}`, 'ready', `node ${name} Ready`);
-        }
-      }
-      if (sims > 0) {
-        const left = [...pending].filter((n) => kubeletOf(n) === 'kubelet-sim').length;
-        progress.set('kubelet-sim', left === 0 ? 'ready' : 'listening', `${sims - left}/${sims} simulated nodes Ready`);
-      }
-    } catch {
-      // the apiserver may be busy; try again
-    }
-    if (pending.size === 0) return;
-    if (Date.now() > deadline) {
-      const name = [...pending][0];
-      const sp = launcher.spawned.find((x) => x.entry.name === kubeletOf(name));
-      throw new StartError(
-        kubeletOf(name),
-        `node ${name} did not become Ready in time`,
-        sp?.entry.log ?? '',
-        sp ? logTail(sp.entry.log, sp.logOffset) : '',
-      );
-    }
-    await sleep(100);
-  }
 }
 
 export interface UpResult {
@@ -752,10 +192,7 @@ export async function up(io: IO, opts: UpOptions): Promise<UpResult> {
       `warning: ${nats} is nats-server ${natsVersion}; k8ts needs ${MIN_NATS_SERVER} or later for the cluster state to survive a crashed NATS server (run make setup, or set NATS_SERVER_BIN)\n`,
     );
   }
-  for (const s of ['store', 'apiserver', 'scheduler', 'controller-manager', 'kubelet', 'proxy']) {
-    const main = serviceMain(s, io.env);
-    if (!fs.existsSync(main)) throw new CliError(`the ${s} is not built: ${main} does not exist (run "make build")`);
-  }
+  requireBuiltServices(io.env);
   const settings = await resolveSettings(l, opts);
   writeSettings(l, settings);
   const nodeNames = expectedNodes(settings);
@@ -871,42 +308,3 @@ export function readyMessage(r: UpResult, detach: boolean, command = k8tsCommand
   return lines.join('\n');
 }
 
-/**
- * Foreground mode: stay until Ctrl-C or SIGTERM, then stop everything. A component that exits
- * meanwhile is reported (k8ts stop NAME does that on purpose).
- */
-export async function supervise(io: IO, r: UpResult, children: Spawned[] | undefined): Promise<void> {
-  const l = r.layout;
-  io.err('The cluster runs in the foreground: press Ctrl-C to stop it (or start it with --detach).\n');
-  for (const sp of children ?? []) {
-    sp.exited.then((x) => {
-      const st = readState(l);
-      const entry = st?.processes.find((p) => p.pid === sp.entry.pid);
-      if (entry && !entry.stopped) io.err(`k8ts: ${sp.entry.name} ${exitText(x).replace(/^it /, '')} (log: ${sp.entry.log})\n`);
-    });
-  }
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      io.err('\nStopping the cluster...\n');
-      const st = readState(l);
-      await stopEverything(l, st?.processes ?? [], 8000);
-      removeState(l);
-      io.err('Stopped.\n');
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    // Everything stopped from outside (k8ts down): nothing left to supervise.
-    const poll = setInterval(() => {
-      const st = readState(l);
-      if (!st && !stopping) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 500);
-    poll.unref();
-  });
-}

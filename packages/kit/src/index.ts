@@ -30,7 +30,9 @@ export {
   storeNatsPermissions,
   apiserverNatsPermissions,
   natsAuthorizationConf,
+  natsConnectAuth,
 } from './natsauth';
+export type { NatsConnectAuth } from './natsauth';
 export type { NatsAuthConfig, NatsCredentials, NatsNkeyUser, NatsPermissions, StoreStreamNames } from './natsauth';
 export { clientIdentityInterceptor, describeIdentity, formatAllowedClient, identityOf, isAllowedClient, parseAllowedClients } from './clientidentity';
 export type { AllowedClient, ClientIdentity } from './clientidentity';

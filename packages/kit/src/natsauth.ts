@@ -287,3 +287,27 @@ export function natsAuthorizationConf(users: NatsNkeyUser[]): string {
   lines.push('  ]', '}', '');
   return lines.join('\n');
 }
+
+/** nats.js connection options carrying credentials. */
+export type NatsConnectAuth = Pick<import('nats').ConnectionOptions, 'user' | 'pass' | 'authenticator'>;
+
+/**
+ * NATS credentials as nats.js connection options: a user and password, an NKey (the client
+ * signs the server's nonce with its seed), or a credentials file (JWT + seed); none:
+ * anonymous. nats.js is loaded only by the processes that connect to NATS.
+ */
+export function natsConnectAuth(creds: NatsCredentials | undefined): NatsConnectAuth {
+  if (!creds) return {};
+  const nats = require('nats') as typeof import('nats');
+  const encode = (text: string) => new TextEncoder().encode(text);
+  switch (creds.kind) {
+    case 'password':
+      return { user: creds.user, pass: creds.password };
+    case 'nkey':
+      return { authenticator: nats.nkeyAuthenticator(encode(creds.seed)) };
+    case 'creds':
+      return { authenticator: nats.credsAuthenticator(encode(creds.creds)) };
+    default:
+      return {};
+  }
+}

@@ -10,6 +10,7 @@ import {
   apiserverNatsPermissions,
   generateNatsUserKey,
   natsAuthorizationConf,
+  natsConnectAuth,
   natsCredentialsFromConfig,
   natsPublicKey,
   storeNatsPermissions,
@@ -129,5 +130,21 @@ describe('natsAuthorizationConf', () => {
     expect(() => natsAuthorizationConf([{ name: 'x', publicKey: generateNatsUserKey().seed, permissions: { publish: [], subscribe: [] } }])).toThrow(
       'natsAuthorizationConf: user x',
     );
+  });
+});
+
+describe('natsConnectAuth', () => {
+  it('turns each kind of credentials into nats.js options, and none into anonymous', () => {
+    expect(natsConnectAuth(undefined)).toEqual({});
+    expect(natsConnectAuth({ kind: 'password', user: 'store', password: 'p' })).toEqual({ user: 'store', pass: 'p' });
+    const key = generateNatsUserKey();
+    const auth = natsConnectAuth({ kind: 'nkey', seed: key.seed, publicKey: key.publicKey });
+    expect(typeof auth.authenticator).toBe('function');
+    // The authenticator signs the server's nonce with the seed: the signature verifies with the public key.
+    const nonce = 'server-nonce';
+    const answer = (auth.authenticator as (nonce?: string) => { nkey: string; sig: string })(nonce);
+    expect(answer.nkey).toBe(key.publicKey);
+    const sig = Buffer.from(answer.sig, 'base64url');
+    expect(nkeys.fromPublic(key.publicKey).verify(new TextEncoder().encode(nonce), sig)).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { PortRange, ServiceIPRange } from '../src/allocator/ranges';
 import type { WatchOut } from '../src/cache/watchcache';
 import { CacheHub } from '../src/cache/hub';
 import { ApiError } from '../src/errors';
+import { LeaseManager } from '../src/registry/leases';
 import { Registry } from '../src/registry/registry';
 import { bindPod, updateScale } from '../src/registry/subresources';
 import { MemoryKV } from './memorykv';
@@ -22,7 +23,7 @@ const SVCS = K('v1', 'Service');
 const DEPLOY = K('apps/v1', 'Deployment');
 const JOBS = K('batch/v1', 'Job');
 
-async function newRegistry(kv: MemoryKV, ports = '30000-30002'): Promise<{ registry: Registry; hub: CacheHub }> {
+async function newRegistry(kv: MemoryKV, ports = '30000-30002', eventLeases?: LeaseManager): Promise<{ registry: Registry; hub: CacheHub }> {
   const hub = new CacheHub(kv, kv.feed(), logger, { maxEvents: 1000, historyMs: 60_000 });
   await hub.start();
   let registry: Registry | undefined;
@@ -35,7 +36,7 @@ async function newRegistry(kv: MemoryKV, ports = '30000-30002'): Promise<{ regis
     }),
     new DefaultTolerationSeconds(300, 300),
   ]);
-  registry = new Registry({ kv, hub, admission, serviceIPs: new ServiceIPRange('127.96.0.0/24'), nodePorts: PortRange.parse(ports), logger });
+  registry = new Registry({ kv, hub, admission, serviceIPs: new ServiceIPRange('127.96.0.0/24'), nodePorts: PortRange.parse(ports), logger, eventLeases });
   return { registry, hub };
 }
 
@@ -196,5 +197,28 @@ describe('allocations across two registries over one store', () => {
     const err2 = await a.registry.create(SVCS, taken).catch((e) => e);
     expect(err2.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err2.message).toContain('spec.ports[0].nodePort: Invalid value');
+  });
+});
+
+describe('objects with a time to live', () => {
+  it('puts Events under the shared event lease and other kinds under none', async () => {
+    const kv = new MemoryKV();
+    const { registry, hub } = await newRegistry(kv, '30000-30002', new LeaseManager(kv, 3600));
+    try {
+      await registry.create(NS, { metadata: { name: 'default' } });
+      await registry.create(K('v1', 'Event'), {
+        metadata: { name: 'e1', namespace: 'default' },
+        involvedObject: { kind: 'Pod', name: 'web', namespace: 'default' },
+        reason: 'Started',
+        message: 'started',
+        type: 'Normal',
+      } as never);
+      await registry.create(CMS, { metadata: { name: 'c1', namespace: 'default' } });
+      const lease = async (key: string) => (await kv.range(key)).kvs[0]?.lease;
+      expect(await lease('/kubernetes.io/events/default/e1')).not.toBe('0');
+      expect(await lease('/kubernetes.io/configmaps/default/c1')).toBe('0');
+    } finally {
+      await hub.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
-// The controller-manager's flags (besides the kit's server flags) and their typed form.
+// The controller-manager's flags (its own, and with the kit's server flags: `flags`) and their
+// typed form, ControllerManagerConfig, which start() takes.
 import { apiserverFlagsWith } from '@k8ts/client';
-import { ConfigError, type FlagSpec } from '@k8ts/kit';
+import { ConfigError, type FlagSpec, serverFlags } from '@k8ts/kit';
 
 const rate = (v: string) => (/^\d+(\.\d+)?$/.test(v) ? undefined : 'must be a non-negative number such as 0.1');
 const fraction = (v: string) => (/^(0(\.\d+)?|1(\.0+)?)$/.test(v) ? undefined : 'must be a number between 0 and 1');
@@ -48,7 +49,10 @@ export const controllerManagerFlags: FlagSpec[] = [
   { name: 'namespace-sync-period', type: 'duration', default: '2s', min: 100, description: 'How soon a terminating namespace with content left is looked at again.' },
 ];
 
-/** The controller-manager's configuration, as parseConfig returns it for these flags and the kit's. */
+/** Every flag of the binary: the kit's server flags and the controller-manager's own. */
+export const flags: FlagSpec[] = [...serverFlags, ...controllerManagerFlags];
+
+/** The controller-manager's configuration, as parseConfig returns it for `flags`. */
 export interface ControllerManagerConfig {
   apiserver: string;
   tokenFile?: string;
@@ -83,7 +87,15 @@ export interface ControllerManagerConfig {
   nodeCidrMaskSize: number;
   rootCaFile?: string;
   namespaceSyncPeriod: number;
-  [flag: string]: unknown;
+  // The kit's serverFlags.
+  listen: string;
+  metricsListen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  maxMessageBytes: number;
+  logLevel: string;
+  shutdownTimeout: number;
 }
 
 /** Kubernetes' names of the same controllers (old and new style), accepted in --controllers. */

@@ -3,14 +3,14 @@
 // controllers under one leader election. Everything else is importable for tests.
 import * as fs from 'fs';
 import { connectFromConfig } from '@k8ts/client';
-import { ConfigError, type FlagSpec, type KitServer, createLogger, serverFlags, serverOptionsFromConfig, startServer } from '@k8ts/kit';
-import { type ControllerManagerConfig, controllerManagerFlags, enabledControllers } from './config';
+import { ConfigError, type KitServer, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { type ControllerManagerConfig, enabledControllers } from './config';
 import { CONTROLLER_NAMES, type ControllerSettings } from './controllers';
 import { ControllerManager } from './manager';
 import { controllerMetrics } from './metrics';
 import { grpcTokenRequester } from './tokenrequest';
 
-export { controllerManagerFlags, enabledControllers } from './config';
+export { controllerManagerFlags, enabledControllers, flags } from './config';
 export type { ControllerManagerConfig } from './config';
 export { ControllerManager } from './manager';
 export type { ManagerOptions, LeaderElectionSettings } from './manager';
@@ -22,9 +22,6 @@ export { controllerMetrics } from './metrics';
 export type { ControllerMetrics } from './metrics';
 export { grpcTokenRequester } from './tokenrequest';
 export type { TokenRequester } from './tokenrequest';
-
-/** Every flag: the kit's server flags and the controller-manager's own. */
-export const flags: FlagSpec[] = [...serverFlags, ...controllerManagerFlags];
 
 /** A running controller-manager. */
 export interface ControllerManagerServer {
@@ -90,15 +87,14 @@ export function controllersFromConfig(config: ControllerManagerConfig): string[]
 }
 
 /** Starts the controller-manager: kit server, apiserver connection, controllers. */
-export async function start(raw: Record<string, any>): Promise<ControllerManagerServer> {
-  const config = raw as ControllerManagerConfig;
+export async function start(config: ControllerManagerConfig): Promise<ControllerManagerServer> {
   const controllers = controllersFromConfig(config);
   const settings = settingsFromConfig(config);
-  const logger = createLogger('controller-manager', typeof config.logLevel === 'string' ? config.logLevel : undefined);
+  const logger = createLogger('controller-manager', config.logLevel);
   const cs = connectFromConfig(config, { userAgent: 'kube-controller-manager/v0.1.0', logger });
   let server: KitServer;
   try {
-    server = await startServer({ component: 'controller-manager', ...serverOptionsFromConfig(config), config, services: [], logger });
+    server = await startServer({ component: 'controller-manager', ...serverOptionsFromConfig(config), config: { ...config }, services: [], logger });
   } catch (err) {
     cs.close();
     throw err;

@@ -1,4 +1,6 @@
+// k8ts-controller-manager: flags (config.ts) -> typed config -> start(config).
 import { parseConfig, runMain } from '@k8ts/kit';
-import { flags, start } from './index';
+import { type ControllerManagerConfig, flags } from './config';
+import { start } from './index';
 
-runMain('controller-manager', async () => start(parseConfig('controller-manager', flags, process.argv.slice(2))));
+runMain('controller-manager', async () => start(parseConfig<ControllerManagerConfig>('controller-manager', flags, process.argv.slice(2))));

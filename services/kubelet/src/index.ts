@@ -6,8 +6,6 @@
 // (process, sim), built-in images, probes and the pod lifecycle (PodManager, PodWorker).
 export { start, COMPONENT, NodeKubelet } from './kubelet';
 export type { Kubelet, StartOptions } from './kubelet';
-export { flags, agentFlags, kubeletServerFlags } from './agent/flags';
-export type { KubeletConfig } from './agent/flags';
 export { NodeAgent, NODE_LEASE_NAMESPACE, microTime } from './agent/node';
 export type { NodeAgentOptions } from './agent/node';
 export { nodeStatus, nodeConditions, nodeObject, nodeLabels, statusKey, cpuQuantity, bytesQuantity, hostPressure, NO_PRESSURE } from './agent/nodestatus';
@@ -23,5 +21,5 @@ export * from './pod';
 export * from './prober';
 export { ImageTable, builtinImages, builtinScript, imageCandidates, parseImageTable, LOCAL_PREFIX } from './images';
 export type { ImageSpec, ResolvedImage, ImageTableOptions } from './images';
-export { engineFlags, nodeIdentity, backoffPolicy, rootDir, createRuntime } from './config';
-export type { EngineConfig } from './config';
+export { flags, agentFlags, engineFlags, kubeletServerFlags, nodeIdentity, backoffPolicy, rootDir, createRuntime } from './config';
+export type { EngineConfig, KubeletConfig } from './config';

@@ -24,17 +24,16 @@ import {
 } from '@k8ts/client';
 import { ConfigError, type KitServer, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
-import { backoffPolicy, createRuntime, nodeIdentity, rootDir } from './config';
+import { Gauge, type Registry } from 'prom-client';
+import { type KubeletConfig, backoffPolicy, createRuntime, nodeIdentity, rootDir } from './config';
 import { kubeletRequestAttributes, podOfRequest } from './agent/auth';
 import { splitCidr } from './agent/cidr';
-import type { KubeletConfig } from './agent/flags';
 import { NodeAgent } from './agent/node';
 import { NO_PRESSURE, type NodeDescription, type Readiness, hostPressure } from './agent/nodestatus';
-import { kubeletService } from './agent/server';
+import { type KubeletServiceHandle, kubeletService } from './agent/server';
 import { ApiEventSink, TokenBucket, apiEnvSource, podTerminator } from './agent/sinks';
 import { PodStatusWriter } from './agent/status';
-import { PodManager } from './pod/manager';
+import { type NodeIdentity, PodManager } from './pod/manager';
 import { parseCidr } from './runtime/ipam';
 import { SimRuntime } from './runtime/sim';
 import type { Runtime } from './runtime/types';
@@ -108,41 +107,81 @@ async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<
   );
 }
 
-/** Starts the kubelet. Throws ConfigError for bad flags. */
-export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promise<Kubelet> {
-  const simCount = cfg.simNodes ?? 0;
-  const sim = simCount > 0 || cfg.runtime === 'sim';
-  const base = (cfg.nodeName || os.hostname()).toLowerCase();
+/** What the flags say about this process's nodes, checked. */
+interface NodePlan {
+  /** --node-name (or the hostname), lower-cased: the node, or the prefix of simulated ones. */
+  base: string;
+  names: string[];
+  /** The pod CIDR of each node ('' = wait for the node IPAM). */
+  cidrs: string[];
+  labels: Record<string, string>;
+  identity: NodeIdentity;
+  /** The kubelet API's address. */
+  listen: string;
+  simCount: number;
+  /** Sim runtime (--runtime=sim, or simulated nodes). */
+  sim: boolean;
+  /** The node's name when the process runs one: informers then select it alone. */
+  single?: string;
+}
+
+function nodeNames(base: string, simCount: number): string[] {
   const names = simCount > 0 ? Array.from({ length: simCount }, (_, i) => `${base}-${i + 1}`) : [base];
   for (const n of names) {
     if (!NODE_NAME.test(n) || n.length > 253) throw new ConfigError(`invalid node name ${JSON.stringify(n)}: must be a lower-case DNS subdomain (--node-name)`, { flag: 'node-name', value: n });
   }
-  let cidrs: string[] = names.map(() => '');
-  if (cfg.podCidr) {
-    try {
-      cidrs = simCount > 0 ? splitCidr(cfg.podCidr, simCount) : [cfg.podCidr];
-      parseCidr(cidrs[0]);
-    } catch (err) {
-      throw new ConfigError((err as Error).message, { flag: 'pod-cidr', value: cfg.podCidr });
-    }
-  }
-  const labels = parseLabels(cfg.nodeLabels);
-  const identity = nodeIdentity({ ...cfg, nodeName: base });
-  const listen = cfg.listen || `${cfg.nodeIp}:${cfg.kubeletPort ?? 10250}`;
+  return names;
+}
 
-  const logger = opts.logger ?? createLogger(COMPONENT, cfg.logLevel);
-  const stop = new AbortController();
-  const nodes = new Map<string, NodeKubelet>();
-  const client = opts.clientset ?? connectFromConfig(cfg, { userAgent: 'kubelet/v0.1.0', logger });
-  // Informers: this process's Nodes, and the pods bound to its nodes.
-  const single = names.length === 1 ? names[0] : undefined;
-  const nodeInformer = new Informer<corev1.Node>(listWatchFor(client.nodes, single ? { fieldSelector: `metadata.name=${single}` } : {}), { name: 'nodes', logger });
+/** --pod-cidr for each node: split among simulated nodes; '' each when not given. */
+function podCidrs(cfg: KubeletConfig, names: string[], simCount: number): string[] {
+  if (!cfg.podCidr) return names.map(() => '');
+  try {
+    const cidrs = simCount > 0 ? splitCidr(cfg.podCidr, simCount) : [cfg.podCidr];
+    parseCidr(cidrs[0]);
+    return cidrs;
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { flag: 'pod-cidr', value: cfg.podCidr });
+  }
+}
+
+/** Throws ConfigError for bad node names, pod CIDR or labels. */
+function planNodes(cfg: KubeletConfig): NodePlan {
+  const simCount = cfg.simNodes ?? 0;
+  const base = (cfg.nodeName || os.hostname()).toLowerCase();
+  const names = nodeNames(base, simCount);
+  return {
+    base,
+    names,
+    cidrs: podCidrs(cfg, names, simCount),
+    labels: parseLabels(cfg.nodeLabels),
+    identity: nodeIdentity({ ...cfg, nodeName: base }),
+    listen: cfg.listen || `${cfg.nodeIp}:${cfg.kubeletPort ?? 10250}`,
+    simCount,
+    sim: simCount > 0 || cfg.runtime === 'sim',
+    single: names.length === 1 ? names[0] : undefined,
+  };
+}
+
+/** The process's informers: its Nodes, and the pods bound to its nodes (indexed by node). */
+interface Informers {
+  nodes: Informer<corev1.Node>;
+  pods: Informer<corev1.Pod>;
+}
+
+function createInformers(client: Clientset, single: string | undefined, logger: Logger): Informers {
+  const nodes = new Informer<corev1.Node>(listWatchFor(client.nodes, single ? { fieldSelector: `metadata.name=${single}` } : {}), { name: 'nodes', logger });
   const pods = new Informer<corev1.Pod>(listWatchFor(client.pods, { fieldSelector: single ? `spec.nodeName=${single}` : 'spec.nodeName!=' }), {
     name: 'pods',
     logger,
     indexers: { byNode: byNodeName },
   });
-  const service = kubeletService((namespace, name, uid) => {
+  return { nodes, pods };
+}
+
+/** The kubelet API service: a pod is looked up on its node's manager (any node's when unknown). */
+function createKubeletService(pods: Informer<corev1.Pod>, nodes: Map<string, NodeKubelet>, logger: Logger): KubeletServiceHandle {
+  return kubeletService((namespace, name, uid) => {
     const pod = pods.lister.get(name, namespace);
     const candidates = pod?.spec?.nodeName && nodes.has(pod.spec.nodeName) ? [nodes.get(pod.spec.nodeName)!] : nodes.values();
     for (const nk of candidates) {
@@ -151,15 +190,31 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
     }
     return undefined;
   }, logger);
+}
 
-  // The kubelet API: TLS, callers authenticated (client certificate, TokenReview) and every call
-  // authorized (SubjectAccessReview on nodes/proxy of the node; agent/auth.ts).
+/** The kubelet API server and the delegated authentication and authorization guarding it. */
+interface ApiServer {
+  server: KitServer;
+  auth: DelegatedAuth;
+}
+
+/**
+ * Starts the kubelet API: TLS, callers authenticated (client certificate, TokenReview) and
+ * every call authorized (SubjectAccessReview on nodes/proxy of the node; agent/auth.ts).
+ * On failure closes what it opened and the clientset it was given to own.
+ */
+async function startApiServer(
+  cfg: KubeletConfig,
+  plan: NodePlan,
+  deps: { pods: Informer<corev1.Pod>; nodes: Map<string, NodeKubelet>; service: KubeletServiceHandle; ownClient?: Clientset; onShutdown: () => void; logger: Logger },
+): Promise<ApiServer> {
+  const { listen, names } = plan;
+  const { pods, nodes, logger } = deps;
   const nodeOfCall = (method: string, request: unknown): string => {
     const pod = podOfRequest(method, request);
     const nodeName = pod ? pods.lister.get(pod.name, pod.namespace)?.spec?.nodeName : undefined;
     return nodeName && nodes.has(nodeName) ? nodeName : names[0];
   };
-  let server: KitServer;
   let auth: DelegatedAuth | undefined;
   try {
     auth = await delegatedAuthFromConfig(cfg, {
@@ -169,46 +224,71 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
       attributes: kubeletRequestAttributes(nodeOfCall),
       logger,
     });
-    server = await startServer({
+    const server = await startServer({
       component: COMPONENT,
       ...serverOptionsFromConfig({ ...cfg, listen, tlsCert: undefined, tlsKey: undefined }),
       tls: auth.tls,
       interceptors: [auth.interceptor],
-      services: [{ definition: kubeletv1.KubeletServiceService, implementation: service.implementation }],
+      services: [{ definition: kubeletv1.KubeletServiceService, implementation: deps.service.implementation }],
       config: { ...cfg, listen },
       logger,
-      onShutdown: () => {
-        service.closeAll();
-        stop.abort();
-      },
+      onShutdown: deps.onShutdown,
     });
+    return { server, auth };
   } catch (err) {
     auth?.close();
-    if (!opts.clientset) client.close();
+    deps.ownClient?.close();
     throw err;
   }
-  const apiAuth = auth; // a const, for the shutdown closure
+}
 
-  // Shared by every node of the process.
+/** What every node of the process shares. */
+interface Shared {
+  cfg: KubeletConfig;
+  plan: NodePlan;
+  client: Clientset;
+  writer: PodStatusWriter;
+  limiter: TokenBucket;
+  terminate: ReturnType<typeof podTerminator>;
+  envSource: ReturnType<typeof apiEnvSource>;
+  logger: Logger;
+  informers: Informers;
+  signal: AbortSignal;
+}
+
+function sharedParts(cfg: KubeletConfig, plan: NodePlan, client: Clientset, informers: Informers, signal: AbortSignal, logger: Logger): Shared {
   const writer = new PodStatusWriter(client.pods, { concurrency: cfg.statusConcurrency ?? 32, logger });
-  const limiter = new TokenBucket(cfg.eventQps ?? 50, cfg.eventBurst ?? 100);
-  const terminate = podTerminator(client.pods, writer, logger);
-  const envSource = apiEnvSource(client);
-  const runtimeVersion = sim ? 'sim://0.1.0' : 'process://0.1.0';
-  const kubeletVersion = `v${(process.env.K8TS_VERSION || '0.1.0').replace(/^v/, '')}`;
-  const root = sim ? '' : rootDir({ ...cfg, nodeName: base });
+  return {
+    cfg,
+    plan,
+    client,
+    writer,
+    limiter: new TokenBucket(cfg.eventQps ?? 50, cfg.eventBurst ?? 100),
+    terminate: podTerminator(client.pods, writer, logger),
+    envSource: apiEnvSource(client),
+    logger,
+    informers,
+    signal,
+  };
+}
 
-  names.forEach((name, i) => {
+/** A NodeKubelet (agent and event recorder, no runtime yet) for each planned node. */
+function createNodes(s: Shared, port: number, nodes: Map<string, NodeKubelet>): void {
+  const { cfg, plan, client, logger } = s;
+  const runtimeVersion = plan.sim ? 'sim://0.1.0' : 'process://0.1.0';
+  const kubeletVersion = `v${(process.env.K8TS_VERSION || '0.1.0').replace(/^v/, '')}`;
+  const root = plan.sim ? '' : rootDir({ ...cfg, nodeName: plan.base });
+  plan.names.forEach((name, i) => {
     const description: NodeDescription = {
       name,
       ip: cfg.nodeIp,
-      capacity: identity.allocatable,
-      podCIDR: cidrs[i],
-      labels,
-      port: server.port,
+      capacity: plan.identity.allocatable,
+      podCIDR: plan.cidrs[i],
+      labels: plan.labels,
+      port,
       runtimeVersion,
       kubeletVersion,
-      simulated: simCount > 0,
+      simulated: plan.simCount > 0,
     };
     let nk: NodeKubelet | undefined;
     const agent = new NodeAgent({
@@ -216,19 +296,25 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
       node: description,
       logger,
       readiness: () => nk?.readiness() ?? { ready: false, message: 'starting' },
-      pressure: () => (sim ? NO_PRESSURE : hostPressure(root)),
+      pressure: () => (plan.sim ? NO_PRESSURE : hostPressure(root)),
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
       leaseRenewIntervalMs: cfg.leaseRenewInterval,
       statusUpdateMs: cfg.nodeStatusUpdateFrequency,
       statusReportMs: cfg.nodeStatusReportFrequency,
     });
     nk = new NodeKubelet(name, agent, createEventRecorder({ events: client.events, component: COMPONENT, host: name, logger }));
-    nk.podCIDR = cidrs[i];
+    nk.podCIDR = plan.cidrs[i];
     nodes.set(name, nk);
   });
+}
 
-  // The informers' handlers (started below, once every node has its agent).
-  nodeInformer.addEventHandler({
+/**
+ * Routes informer changes: Nodes to their agent; pods to their node's manager once the node
+ * is live (before that, syncPods takes the lister's list).
+ */
+function routeInformerEvents(s: Shared, nodes: Map<string, NodeKubelet>): void {
+  const { informers, writer, logger } = s;
+  informers.nodes.addEventHandler({
     onAdd: (n) => nodes.get(n.metadata?.name ?? '')?.agent.observe(n),
     onUpdate: (_o, n) => nodes.get(n.metadata?.name ?? '')?.agent.observe(n),
     onDelete: (n) => nodes.get(n.metadata?.name ?? '')?.agent.observe(undefined),
@@ -237,7 +323,7 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
     const nk = nodes.get(pod.spec?.nodeName ?? '');
     return nk?.live ? nk : undefined;
   };
-  pods.addEventHandler({
+  informers.pods.addEventHandler({
     onAdd: (p) => liveNode(p)?.manager?.updatePod(p),
     onUpdate: (_o, p) => liveNode(p)?.manager?.updatePod(p),
     onDelete: (p) => {
@@ -248,77 +334,91 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
       nk.manager.removePod(uid).catch((err) => logger.error({ err, pod: `${p.metadata?.namespace}/${p.metadata?.name}` }, 'removing a pod failed'));
     },
   });
-  nodeInformer.start(stop.signal);
-  pods.start(stop.signal);
+}
 
-  /** Runs a registered node's pods. */
-  const bringUp = async (nk: NodeKubelet): Promise<void> => {
-    if (stop.signal.aborted) return;
-    if (!nk.podCIDR) {
-      logger.info({ node: nk.name }, "waiting for the node's pod CIDR (spec.podCIDR)");
-      nk.podCIDR = await nk.agent.waitForPodCIDR(stop.signal);
-      nk.agent.kickStatus();
-    }
-    const runtime = sim
-      ? new SimRuntime({ podCIDR: nk.podCIDR, startDelayMs: cfg.simStartDelay })
-      : createRuntime({ ...cfg, nodeName: base }, logger, nk.podCIDR);
-    const manager = new PodManager({
-      node: { name: nk.name, ip: cfg.nodeIp, allocatable: identity.allocatable },
-      runtime,
-      statusSink: writer,
-      eventSink: new ApiEventSink(nk.recorder, limiter),
-      envSource,
-      backoff: backoffPolicy(cfg),
-      probeSecondMs: cfg.probeSecond,
-      resyncMs: cfg.podResync,
-      logger: simCount > 0 ? logger.child({ node: nk.name }, { level: 'warn' }) : logger.child({ node: nk.name }),
-      onPodTerminated: terminate,
-    });
-    // Adopts the containers a previous kubelet on this root left running.
-    await manager.start();
-    nk.runtime = runtime;
-    nk.manager = manager;
-    await nk.agent.refreshStatus(); // Ready
-    if (!(await pods.waitForSync(stop.signal))) return;
-    const mine = single ? pods.lister.list() : pods.lister.byIndex('byNode', nk.name);
-    const synced = manager.syncPods(mine.filter((p) => p.spec?.nodeName === nk.name));
-    nk.live = true; // syncPods took the list synchronously: later changes go to updatePod
-    await synced;
-    if (simCount === 0) logger.info({ node: nk.name, pods: mine.length, podCIDR: nk.podCIDR, runtime: runtime.type }, 'node running');
-  };
+/** The PodManager of a node over the runtime the flags ask for. */
+function createPodManager(s: Shared, nk: NodeKubelet, runtime: Runtime): PodManager {
+  const { cfg, plan, logger } = s;
+  return new PodManager({
+    node: { name: nk.name, ip: cfg.nodeIp, allocatable: plan.identity.allocatable },
+    runtime,
+    statusSink: s.writer,
+    eventSink: new ApiEventSink(nk.recorder, s.limiter),
+    envSource: s.envSource,
+    backoff: backoffPolicy(cfg),
+    probeSecondMs: cfg.probeSecond,
+    resyncMs: cfg.podResync,
+    logger: plan.simCount > 0 ? logger.child({ node: nk.name }, { level: 'warn' }) : logger.child({ node: nk.name }),
+    onPodTerminated: s.terminate,
+  });
+}
 
-  // Register every node (16 at a time), then bring them up (all at once: a node may wait for
-  // the node IPAM, which only serves registered nodes).
+/** Runs a registered node's pods: pod CIDR, runtime, PodManager (adopting), then its pods. */
+async function bringUp(s: Shared, nk: NodeKubelet): Promise<void> {
+  const { cfg, plan, signal, logger } = s;
+  const pods = s.informers.pods;
+  if (signal.aborted) return;
+  if (!nk.podCIDR) {
+    logger.info({ node: nk.name }, "waiting for the node's pod CIDR (spec.podCIDR)");
+    nk.podCIDR = await nk.agent.waitForPodCIDR(signal);
+    nk.agent.kickStatus();
+  }
+  const runtime = plan.sim
+    ? new SimRuntime({ podCIDR: nk.podCIDR, startDelayMs: cfg.simStartDelay })
+    : createRuntime({ ...cfg, nodeName: plan.base }, logger, nk.podCIDR);
+  const manager = createPodManager(s, nk, runtime);
+  // Adopts the containers a previous kubelet on this root left running.
+  await manager.start();
+  nk.runtime = runtime;
+  nk.manager = manager;
+  await nk.agent.refreshStatus(); // Ready
+  if (!(await pods.waitForSync(signal))) return;
+  const mine = plan.single ? pods.lister.list() : pods.lister.byIndex('byNode', nk.name);
+  const synced = manager.syncPods(mine.filter((p) => p.spec?.nodeName === nk.name));
+  nk.live = true; // syncPods took the list synchronously: later changes go to updatePod
+  await synced;
+  if (plan.simCount === 0) logger.info({ node: nk.name, pods: mine.length, podCIDR: nk.podCIDR, runtime: runtime.type }, 'node running');
+}
+
+/**
+ * Registers every node (16 at a time), then brings them up (all at once: a node may wait for
+ * the node IPAM, which only serves registered nodes). Resolves true, with the server marked
+ * ready, once every node runs its pods; false when stopped first or a node failed.
+ */
+function startNodes(s: Shared, nodes: Map<string, NodeKubelet>, server: KitServer): Promise<boolean> {
+  const { signal, logger } = s;
   const up = eachLimit([...nodes.values()], 16, async (nk) => {
     await nk.agent.register();
-    if (!stop.signal.aborted) nk.agent.start();
+    if (!signal.aborted) nk.agent.start();
   }).then(() =>
     Promise.all(
       [...nodes.values()].map(async (nk) => {
         try {
-          await bringUp(nk);
+          await bringUp(s, nk);
         } catch (err) {
-          if (!stop.signal.aborted) logger.error({ err, node: nk.name }, 'node failed to start');
+          if (!signal.aborted) logger.error({ err, node: nk.name }, 'node failed to start');
           throw err;
         }
       }),
     ),
   );
-  const synced = up.then(
+  return up.then(
     () => {
-      if (stop.signal.aborted) return false;
+      if (signal.aborted) return false;
       server.setReady(true);
-      logger.info({ nodes: nodes.size, runtime: sim ? 'sim' : 'process', port: server.port }, 'kubelet ready');
+      logger.info({ nodes: nodes.size, runtime: s.plan.sim ? 'sim' : 'process', port: server.port }, 'kubelet ready');
       return true;
     },
     () => false,
   );
+}
 
-  // Metrics.
+/** The kubelet's own metrics on the server's registry, computed when scraped. */
+function registerKubeletMetrics(registry: Registry, nodes: Map<string, NodeKubelet>, writer: PodStatusWriter, limiter: TokenBucket): void {
   new Gauge({
     name: 'kubelet_pod_workers',
     help: 'Pods with a worker (admitted and not removed) on the nodes of this process.',
-    registers: [server.registry],
+    registers: [registry],
     collect() {
       let n = 0;
       for (const nk of nodes.values()) n += nk.manager?.activePods().length ?? 0;
@@ -328,7 +428,7 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
   new Gauge({
     name: 'kubelet_pod_status_backlog',
     help: 'Pod statuses waiting to be written or being written.',
-    registers: [server.registry],
+    registers: [registry],
     collect() {
       this.set(writer.backlog);
     },
@@ -337,7 +437,7 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
     name: 'kubelet_pod_status_writes',
     help: 'UpdatePodStatus calls since start, by result.',
     labelNames: ['result'],
-    registers: [server.registry],
+    registers: [registry],
     collect() {
       this.set({ result: 'ok' }, writer.written);
       this.set({ result: 'failed' }, writer.failed);
@@ -346,28 +446,71 @@ export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promis
   new Gauge({
     name: 'kubelet_events_dropped',
     help: 'Events dropped by the --event-qps limit since start.',
-    registers: [server.registry],
+    registers: [registry],
     collect() {
       this.set(limiter.dropped);
     },
   });
+}
 
+/** Everything shutdown stops, in the order it stops them. */
+interface Running {
+  stop: AbortController;
+  service: KubeletServiceHandle;
+  informers: Informers;
+  nodes: Map<string, NodeKubelet>;
+  writer: PodStatusWriter;
+  /** Closed only when start() connected it. */
+  ownClient?: Clientset;
+  api: ApiServer;
+}
+
+/** The shutdown function: informers, agents, pod managers, status writes, events, then the server. Idempotent. */
+function shutdownOf(r: Running): () => Promise<void> {
   let shut: Promise<void> | undefined;
-  const shutdown = () => {
+  return () => {
     shut ??= (async () => {
-      stop.abort();
-      service.closeAll();
-      await withTimeout(Promise.all([nodeInformer.stop(), pods.stop()]), 5000);
-      for (const nk of nodes.values()) nk.agent.stop();
-      await withTimeout(Promise.all([...nodes.values()].map((nk) => nk.manager?.stop())), 5000);
-      await withTimeout(writer.close(3000), 4000);
-      await withTimeout(Promise.all([...nodes.values()].map((nk) => nk.recorder.close())), 2000);
-      if (!opts.clientset) client.close();
-      await server.shutdown();
-      apiAuth.close();
+      r.stop.abort();
+      r.service.closeAll();
+      await withTimeout(Promise.all([r.informers.nodes.stop(), r.informers.pods.stop()]), 5000);
+      for (const nk of r.nodes.values()) nk.agent.stop();
+      await withTimeout(Promise.all([...r.nodes.values()].map((nk) => nk.manager?.stop())), 5000);
+      await withTimeout(r.writer.close(3000), 4000);
+      await withTimeout(Promise.all([...r.nodes.values()].map((nk) => nk.recorder.close())), 2000);
+      r.ownClient?.close();
+      await r.api.server.shutdown();
+      r.api.auth.close();
     })();
     return shut;
   };
+}
 
+/** Starts the kubelet. Throws ConfigError for bad flags. */
+export async function start(cfg: KubeletConfig, opts: StartOptions = {}): Promise<Kubelet> {
+  const plan = planNodes(cfg);
+  const logger = opts.logger ?? createLogger(COMPONENT, cfg.logLevel);
+  const stop = new AbortController();
+  const nodes = new Map<string, NodeKubelet>();
+  const client = opts.clientset ?? connectFromConfig(cfg, { userAgent: 'kubelet/v0.1.0', logger });
+  const ownClient = opts.clientset ? undefined : client;
+  const informers = createInformers(client, plan.single, logger);
+  const service = createKubeletService(informers.pods, nodes, logger);
+  const onShutdown = () => {
+    service.closeAll();
+    stop.abort();
+  };
+  const api = await startApiServer(cfg, plan, { pods: informers.pods, nodes, service, ownClient, onShutdown, logger });
+  const { server } = api;
+
+  const shared = sharedParts(cfg, plan, client, informers, stop.signal, logger);
+  createNodes(shared, server.port, nodes);
+  // Handlers first, then the informers: every node has its agent by now.
+  routeInformerEvents(shared, nodes);
+  informers.nodes.start(stop.signal);
+  informers.pods.start(stop.signal);
+  const synced = startNodes(shared, nodes, server);
+  registerKubeletMetrics(server.registry, nodes, shared.writer, shared.limiter);
+
+  const shutdown = shutdownOf({ stop, service, informers, nodes, writer: shared.writer, ownClient, api });
   return { server, port: server.port, nodes, synced: () => synced, shutdown };
 }

@@ -4,12 +4,12 @@
 // (k8ts.proxy.v1.ProxyService) with the kit's health, reflection and metrics, over TLS, to
 // callers authenticated and authorized through the apiserver (auth.ts, @k8ts/client's
 // delegated authentication and authorization).
-import * as net from 'net';
 import * as os from 'os';
 import { proxyv1 } from '@k8ts/api';
-import { type ApiserverConfig, type DelegatedAuthConfig, apiserverFlagsWith, connectFromConfig, delegatedAuthFlags, delegatedAuthFromConfig } from '@k8ts/client';
-import { ConfigError, createLogger, type FlagSpec, type KitServer, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { connectFromConfig, delegatedAuthFromConfig } from '@k8ts/client';
+import { ConfigError, createLogger, type KitServer, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import { adminService } from './admin';
+import type { ProxyConfig } from './config';
 import { proxyRequestAttributes } from './auth';
 import type { Clock } from './balancer';
 import { ProxyEngine } from './engine';
@@ -33,71 +33,8 @@ export { describeBindError } from './listener';
 export { userBuffersSupported } from './forward';
 export type { ForwardingMode } from './forward';
 
-const FORWARDING = ['auto', 'buffers', 'streams'];
-
-/** The proxy's own flags; main.ts adds the kit's serverFlags. */
-// --apiserver is optional: the proxy serves --manifests without an apiserver (start() checks
-// that one of the two is given).
-export const flags: FlagSpec[] = [
-  ...apiserverFlagsWith({ defaultAddress: '' }),
-  {
-    name: 'node-name',
-    type: 'string',
-    default: os.hostname(),
-    description: 'The name of the node this proxy runs on (reported by the admin API and in logs).',
-  },
-  {
-    name: 'node-ip',
-    type: 'string',
-    default: '127.0.0.1',
-    description: "The node's IP: NodePort Services are served on node-ip:nodePort.",
-    validate: (v: string) => (net.isIP(v) ? undefined : 'must be an IP address'),
-  },
-  {
-    name: 'bind-address',
-    type: 'string',
-    default: '',
-    description: 'Address NodePort listeners bind to instead of --node-ip, e.g. 0.0.0.0 for every address of the machine.',
-    validate: (v: string) => (net.isIP(v) ? undefined : 'must be an IP address'),
-  },
-  {
-    name: 'manifests',
-    type: 'file',
-    description:
-      'Serve the Services and Endpoints of this YAML file (reloaded when it changes) instead of watching the apiserver: for local runs and benchmarks.',
-  },
-  {
-    name: 'udp-idle-timeout',
-    type: 'duration',
-    default: '30s',
-    min: 100,
-    description: 'A UDP flow (one client address and port) idle this long is forgotten; its next datagram picks an endpoint again.',
-  },
-  {
-    name: 'forwarding',
-    type: 'string',
-    default: 'auto',
-    description:
-      'How TCP bytes are moved: buffers (reads into reused, adaptively sized buffers), streams (plain Node streams), or auto (buffers when this Node.js supports it).',
-    validate: (v: string) => (FORWARDING.includes(v) ? undefined : `must be one of ${FORWARDING.join(', ')}`),
-  },
-  // who may call the admin API (client certificates, TokenReview, SubjectAccessReview)
-  ...delegatedAuthFlags,
-];
-
-/** The parsed configuration: the kit's server flags and the flags above. */
-export interface ProxyConfig extends ApiserverConfig, DelegatedAuthConfig {
-  listen: string;
-  metricsListen?: string;
-  logLevel?: string;
-  nodeName?: string;
-  nodeIp?: string;
-  bindAddress?: string;
-  manifests?: string;
-  udpIdleTimeout?: number;
-  forwarding?: string;
-  [flag: string]: unknown;
-}
+export { flags } from './config';
+export type { ProxyConfig } from './config';
 
 /** What tests (and embedding programs) may pass besides the configuration. */
 export interface StartDeps {
@@ -171,7 +108,7 @@ export async function start(config: ProxyConfig, deps: StartDeps = {}): Promise<
       },
     ],
     logger,
-    config,
+    config: { ...config },
     onShutdown: () => proxier?.stop(),
   });
   const metrics = registerProxyMetrics(server.registry, engine);

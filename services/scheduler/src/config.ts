@@ -1,4 +1,5 @@
-// The scheduler's configuration file (--config), a subset of Kubernetes'
+// The scheduler's configuration: its flags and their typed form (SchedulerFlags, what start()
+// takes), and the configuration file (--config), a subset of Kubernetes'
 // KubeSchedulerConfiguration in YAML (or JSON):
 //
 //   apiVersion: kubescheduler.config.k8s.io/v1     # optional
@@ -22,7 +23,8 @@
 //
 // Every mistake is a ConfigError naming the file and the field.
 import * as fs from 'fs';
-import { ConfigError } from '@k8ts/kit';
+import { type ApiserverConfig, apiserverFlags } from '@k8ts/client';
+import { ConfigError, type FlagSpec } from '@k8ts/kit';
 import { parse as parseYaml } from 'yaml';
 import { Framework } from './framework/framework';
 import type { ProfilePlugins } from './framework/framework';
@@ -31,6 +33,54 @@ import type { ExtensionPoint, FrameworkHandle, Plugin, PluginArgs } from './fram
 import { DEFAULT_SCHEDULER_NAME } from './podinfo';
 import { DEFAULT_PLUGINS, registry as defaultRegistry } from './plugins/registry';
 import type { Registry } from './plugins/registry';
+
+/** The scheduler's own flags (main.ts adds the kit's serverFlags). */
+export const flags: FlagSpec[] = [
+  ...apiserverFlags,
+  {
+    name: 'scheduler-name',
+    type: 'string',
+    default: DEFAULT_SCHEDULER_NAME,
+    description: 'The name pods choose this scheduler by (spec.schedulerName) when --config names no profile.',
+  },
+  { name: 'config', type: 'file', description: 'A KubeSchedulerConfiguration YAML file: profiles, plugins, weights, backoff (see README).' },
+  { name: 'leader-elect', type: 'bool', default: true, description: 'Schedule only while holding the lease, so that of several replicas one schedules.' },
+  { name: 'lease-namespace', type: 'string', default: 'kube-system', description: 'The namespace of the leader election Lease.' },
+  { name: 'lease-name', type: 'string', default: 'kube-scheduler', description: 'The name of the leader election Lease.' },
+  { name: 'lease-duration', type: 'duration', default: '15s', min: 1000, description: 'How long a lease stays valid after its last renewal.' },
+  { name: 'renew-deadline', type: 'duration', default: '10s', min: 500, description: 'The leader gives up when it could not renew for this long.' },
+  { name: 'retry-period', type: 'duration', default: '2s', min: 100, description: 'How often candidates try to acquire, and the leader renews, the lease.' },
+  { name: 'identity', type: 'string', default: '', description: 'This replica\'s leader election identity; default "<hostname>_<uuid>".' },
+  { name: 'max-inflight-binds', type: 'int', default: 512, min: 1, description: 'At most this many binds in flight; scheduling waits while it is reached.' },
+];
+
+/**
+ * The configuration start() takes: the parsed flags (camelCased), as parseConfig returns them
+ * for the kit's serverFlags and `flags`. Fields start() has a default for are optional, so
+ * that tests can give only what they change. (SchedulerConfig below is the --config file.)
+ */
+export interface SchedulerFlags extends ApiserverConfig {
+  apiserver: string;
+  schedulerName?: string;
+  config?: string;
+  leaderElect?: boolean;
+  leaseNamespace?: string;
+  leaseName?: string;
+  leaseDuration?: number;
+  renewDeadline?: number;
+  retryPeriod?: number;
+  identity?: string;
+  maxInflightBinds?: number;
+  // The kit's serverFlags.
+  listen?: string;
+  metricsListen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  maxMessageBytes?: number;
+  logLevel?: string;
+  shutdownTimeout?: number;
+}
 
 export interface PluginRef {
   name: string;

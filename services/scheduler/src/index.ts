@@ -6,14 +6,15 @@
 // decides which replica schedules. The kit server gives health, InfoService and /metrics.
 import * as os from 'os';
 import { randomUUID } from 'crypto';
-import { Informer, LeaderElector, apiserverFlags, connectFromConfig, createEventRecorder, isForbidden, isNotFound, listWatchFor } from '@k8ts/client';
-import type { ApiserverConfig, Clientset, EventHandlers, EventRecorder, KubeObject, ResourceClient, SelectOptions } from '@k8ts/client';
+import { Informer, LeaderElector, connectFromConfig, createEventRecorder, isForbidden, isNotFound, listWatchFor } from '@k8ts/client';
+import type { Clientset, EventHandlers, EventRecorder, KubeObject, ResourceClient, SelectOptions } from '@k8ts/client';
 import { ConfigError, createLogger, serverOptionsFromConfig, startServer } from '@k8ts/kit';
-import type { FlagSpec, KitServer } from '@k8ts/kit';
+import type { KitServer } from '@k8ts/kit';
+import type { Logger } from 'pino';
 import { SchedulerCache } from './cache/cache';
 import { ApiPodConditionWriter } from './conditions';
 import { buildFramework, loadSchedulerConfig } from './config';
-import type { SchedulerConfig } from './config';
+import type { SchedulerConfig, SchedulerFlags } from './config';
 import type { Framework } from './framework/framework';
 import type { Binder, FrameworkHandle } from './framework/types';
 import { SchedulerMetrics } from './metrics';
@@ -33,44 +34,8 @@ export { PodInfo } from './podinfo';
 
 const COMPONENT = 'scheduler';
 
-/** The scheduler's own flags (main.ts adds the kit's serverFlags). */
-export const flags: FlagSpec[] = [
-  ...apiserverFlags,
-  {
-    name: 'scheduler-name',
-    type: 'string',
-    default: DEFAULT_SCHEDULER_NAME,
-    description: 'The name pods choose this scheduler by (spec.schedulerName) when --config names no profile.',
-  },
-  { name: 'config', type: 'file', description: 'A KubeSchedulerConfiguration YAML file: profiles, plugins, weights, backoff (see README).' },
-  { name: 'leader-elect', type: 'bool', default: true, description: 'Schedule only while holding the lease, so that of several replicas one schedules.' },
-  { name: 'lease-namespace', type: 'string', default: 'kube-system', description: 'The namespace of the leader election Lease.' },
-  { name: 'lease-name', type: 'string', default: 'kube-scheduler', description: 'The name of the leader election Lease.' },
-  { name: 'lease-duration', type: 'duration', default: '15s', min: 1000, description: 'How long a lease stays valid after its last renewal.' },
-  { name: 'renew-deadline', type: 'duration', default: '10s', min: 500, description: 'The leader gives up when it could not renew for this long.' },
-  { name: 'retry-period', type: 'duration', default: '2s', min: 100, description: 'How often candidates try to acquire, and the leader renews, the lease.' },
-  { name: 'identity', type: 'string', default: '', description: 'This replica\'s leader election identity; default "<hostname>_<uuid>".' },
-  { name: 'max-inflight-binds', type: 'int', default: 512, min: 1, description: 'At most this many binds in flight; scheduling waits while it is reached.' },
-];
-
-/** The configuration start() takes: the parsed flags (camelCased), as parseConfig returns them. */
-export interface SchedulerFlags extends ApiserverConfig {
-  apiserver: string;
-  schedulerName?: string;
-  config?: string;
-  leaderElect?: boolean;
-  leaseNamespace?: string;
-  leaseName?: string;
-  leaseDuration?: number;
-  renewDeadline?: number;
-  retryPeriod?: number;
-  identity?: string;
-  maxInflightBinds?: number;
-  listen?: string;
-  metricsListen?: string;
-  logLevel?: string;
-  [key: string]: unknown;
-}
+export { flags } from './config';
+export type { SchedulerFlags } from './config';
 
 export interface StartOptions {
   /** Use this clientset instead of connecting to --apiserver (tests: the client's fake). */
@@ -92,31 +57,38 @@ export interface SchedulerService {
   shutdown(): Promise<void>;
 }
 
+
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p.then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   if (timer) clearTimeout(timer);
 }
 
-/** Starts the scheduler. Throws ConfigError for bad flags or a bad --config file. */
-export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): Promise<SchedulerService> {
-  const f = flagsIn;
-  const schedulerName = f.schedulerName || DEFAULT_SCHEDULER_NAME;
-  const config = loadSchedulerConfig(f.config, schedulerName);
-  const identity = f.identity || `${os.hostname()}_${randomUUID()}`;
-  const leaseDurationMs = f.leaseDuration ?? 15_000;
-  const renewDeadlineMs = f.renewDeadline ?? 10_000;
-  const retryPeriodMs = f.retryPeriod ?? 2_000;
-  if (f.leaderElect !== false) {
-    if (renewDeadlineMs >= leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration', { flag: 'renew-deadline' });
-    if (retryPeriodMs >= renewDeadlineMs) throw new ConfigError('--retry-period must be shorter than --renew-deadline', { flag: 'retry-period' });
-  }
-  const logger = createLogger(COMPONENT, f.logLevel);
-  const clientset = opts.clientset ?? connectFromConfig(f, { userAgent: 'kube-scheduler/v0.1.0', logger });
+/** The leader election timing in ms, checked as Kubernetes does: retry < renew < lease. */
+interface ElectionTiming {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
 
-  // The scheduling machinery, built before the server so that config errors come first.
-  const cache = new SchedulerCache();
-  const binder: Binder = {
+function electionTiming(f: SchedulerFlags): ElectionTiming {
+  const timing = { leaseDurationMs: f.leaseDuration ?? 15_000, renewDeadlineMs: f.renewDeadline ?? 10_000, retryPeriodMs: f.retryPeriod ?? 2_000 };
+  if (f.leaderElect !== false) {
+    if (timing.renewDeadlineMs >= timing.leaseDurationMs) throw new ConfigError('--renew-deadline must be shorter than --lease-duration', { flag: 'renew-deadline' });
+    if (timing.retryPeriodMs >= timing.renewDeadlineMs) throw new ConfigError('--retry-period must be shorter than --renew-deadline', { flag: 'retry-period' });
+  }
+  return timing;
+}
+
+/** The scheduling machinery that needs no server: cache, one framework per profile, queue. */
+interface Machinery {
+  cache: SchedulerCache;
+  frameworks: Map<string, Framework>;
+  queue: SchedulingQueue;
+}
+
+function podBinder(clientset: Clientset): Binder {
+  return {
     bind: async (pod: PodInfo, nodeName: string) => {
       await clientset.pods.bind({
         apiVersion: 'v1',
@@ -126,10 +98,14 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
       });
     },
   };
-  const handle: FrameworkHandle = { cache, binder, now: () => Date.now() };
+}
+
+function buildMachinery(config: SchedulerConfig, clientset: Clientset, f: SchedulerFlags, random: StartOptions['random']): Machinery {
+  const cache = new SchedulerCache();
+  const handle: FrameworkHandle = { cache, binder: podBinder(clientset), now: () => Date.now() };
   const frameworks = new Map<string, Framework>();
   config.profiles.forEach((p, index) => {
-    frameworks.set(p.schedulerName, buildFramework(p, config, handle, { random: opts.random, source: f.config || 'defaults', index }));
+    frameworks.set(p.schedulerName, buildFramework(p, config, handle, { random, source: f.config || 'defaults', index }));
   });
   const queue = new SchedulingQueue({
     initialBackoffMs: config.podInitialBackoffMs,
@@ -137,49 +113,32 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
     maxUnschedulableMs: config.podMaxUnschedulableMs,
     isRelevant: Scheduler.relevance(Scheduler.pluginEvents(frameworks.values())),
   });
+  return { cache, frameworks, queue };
+}
 
-  const stop = new AbortController();
-  let leading = false;
-  let electionDone: Promise<void> = Promise.resolve();
-
-  const server = await startServer({
-    component: COMPONENT,
-    ...serverOptionsFromConfig(f),
-    services: [],
-    config: { ...f, identity },
-    logger,
-    onShutdown: () => stop.abort(),
-  });
-  const metrics = new SchedulerMetrics(server.registry, { queue: () => queue, cache: () => cache });
-
-  const recorder: EventRecorder = createEventRecorder({ events: clientset.events, component: schedulerName, host: identity, maxQueue: 10_000, logger });
-  const conditions = new ApiPodConditionWriter(clientset.pods, { logger });
-  const scheduler = new Scheduler({
-    cache,
-    queue,
-    frameworks,
-    recorder,
-    conditions,
-    metrics,
-    logger,
-    maxInflightBinds: f.maxInflightBinds ?? 512,
-    isNotFound,
-  });
-
-  // Informers: pending pods, bound pods, nodes, and namespaces when readable (only pod
-  // affinity terms with a namespaceSelector need their labels; Kubernetes' scheduler role
-  // may not grant them). The scheduler never changes cached objects, so they are not frozen
-  // (freezing every pod of a busy cluster costs CPU for nothing).
-  let readNamespaces = true;
+/**
+ * Whether the scheduler may read namespaces. Only pod affinity terms with a namespaceSelector
+ * need their labels, and Kubernetes' scheduler role may not grant them: Forbidden means do
+ * without; any other failure (unreachable, ...) is left to the informer's retries.
+ */
+async function canReadNamespaces(clientset: Clientset, logger: Logger): Promise<boolean> {
   try {
     await clientset.namespaces.list({ limit: 1 });
   } catch (err) {
-    // Unreachable or the like: the informer will retry. Forbidden: do without.
     if (isForbidden(err)) {
-      readNamespaces = false;
       logger.warn({}, 'cannot list namespaces: pod affinity namespaceSelectors will select no namespace');
+      return false;
     }
   }
+  return true;
+}
+
+/**
+ * The informers feeding the scheduler: pending pods, bound pods, nodes, and namespaces when
+ * readable. The scheduler never changes cached objects, so they are not frozen (freezing
+ * every pod of a busy cluster costs CPU for nothing).
+ */
+function schedulerInformers(clientset: Clientset, scheduler: Scheduler, readNamespaces: boolean, logger: Logger): Informer<KubeObject>[] {
   const informer = <T extends KubeObject>(name: string, client: ResourceClient<T>, select: SelectOptions, handlers: EventHandlers<T>) => {
     const inf = new Informer<T>(listWatchFor(client, select), { name, logger, freeze: false });
     inf.addEventHandler(handlers);
@@ -211,83 +170,141 @@ export async function start(flagsIn: SchedulerFlags, opts: StartOptions = {}): P
       }) as unknown as Informer<KubeObject>,
     );
   }
-  for (const inf of informers) inf.start(stop.signal);
-  const synced = Promise.all(informers.map((inf) => inf.waitForSync(stop.signal)))
+  return informers;
+}
+
+/** Starts the informers; resolves true once all have synced, and then marks the server ready. */
+function startInformers(informers: Informer<KubeObject>[], m: Machinery, server: KitServer, signal: AbortSignal, logger: Logger): Promise<boolean> {
+  for (const inf of informers) inf.start(signal);
+  return Promise.all(informers.map((inf) => inf.waitForSync(signal)))
     .then((all) => all.every(Boolean))
     .then((ok) => {
       if (ok) {
         server.setReady(true);
-        logger.info({ nodes: cache.nodeCount, pods: cache.podCount, pending: queue.counts().active }, 'informers synced');
+        logger.info({ nodes: m.cache.nodeCount, pods: m.cache.podCount, pending: m.queue.counts().active }, 'informers synced');
       }
       return ok;
     });
+}
 
-  /** Schedules while `signal` is not aborted (the leader's term). */
-  const lead = async (signal: AbortSignal) => {
-    if (!(await synced) || signal.aborted) return;
-    leading = true;
-    metrics.leader.set(1);
-    logger.info({ identity, profiles: [...frameworks.keys()] }, 'scheduling');
-    try {
-      await scheduler.run(signal);
-    } finally {
-      leading = false;
-      metrics.leader.set(0);
-    }
-  };
+/** What the leader's term needs, and whether this replica leads now. */
+interface Leadership {
+  scheduler: Scheduler;
+  metrics: SchedulerMetrics;
+  synced: Promise<boolean>;
+  identity: string;
+  profiles: string[];
+  logger: Logger;
+  leading: boolean;
+}
 
-  if (f.leaderElect !== false) {
-    // A replica that lost the lease campaigns again (the elector waits for the term's
-    // scheduling loop to end first).
-    const elector = new LeaderElector({
-      leases: clientset.leases,
-      namespace: f.leaseNamespace || 'kube-system',
-      name: f.leaseName || 'kube-scheduler',
-      identity,
-      leaseDurationMs,
-      renewDeadlineMs,
-      retryPeriodMs,
-      logger,
-      callbacks: {
-        onStartedLeading: (signal) => {
-          logger.info({ identity }, 'became the leader');
-          return lead(signal);
-        },
-        onStoppedLeading: () => logger.info({ identity }, 'stopped leading'),
-        onNewLeader: (holder) => {
-          if (holder !== identity) logger.info({ leader: holder }, 'another replica leads');
-        },
-      },
-    });
-    electionDone = elector.runUntilStopped(stop.signal).catch((err) => logger.error({ err: String(err) }, 'leader election failed'));
-  } else {
-    electionDone = lead(stop.signal).catch((err) => logger.error({ err: String(err) }, 'scheduling loop failed'));
+/** Schedules while `signal` is not aborted (the leader's term). */
+async function lead(l: Leadership, signal: AbortSignal): Promise<void> {
+  if (!(await l.synced) || signal.aborted) return;
+  l.leading = true;
+  l.metrics.leader.set(1);
+  l.logger.info({ identity: l.identity, profiles: l.profiles }, 'scheduling');
+  try {
+    await l.scheduler.run(signal);
+  } finally {
+    l.leading = false;
+    l.metrics.leader.set(0);
   }
+}
 
+/**
+ * Schedules until `signal` aborts: behind leader election (a replica that lost the lease
+ * campaigns again; the elector waits for the term's scheduling loop to end first), or at once
+ * with --leader-elect=false. Resolves when done; failures are logged.
+ */
+function runElection(l: Leadership, f: SchedulerFlags, timing: ElectionTiming, clientset: Clientset, signal: AbortSignal): Promise<void> {
+  const { identity, logger } = l;
+  if (f.leaderElect === false) return lead(l, signal).catch((err) => logger.error({ err: String(err) }, 'scheduling loop failed'));
+  const elector = new LeaderElector({
+    leases: clientset.leases,
+    namespace: f.leaseNamespace || 'kube-system',
+    name: f.leaseName || 'kube-scheduler',
+    identity,
+    ...timing,
+    logger,
+    callbacks: {
+      onStartedLeading: (termSignal) => {
+        logger.info({ identity }, 'became the leader');
+        return lead(l, termSignal);
+      },
+      onStoppedLeading: () => logger.info({ identity }, 'stopped leading'),
+      onNewLeader: (holder) => {
+        if (holder !== identity) logger.info({ leader: holder }, 'another replica leads');
+      },
+    },
+  });
+  return elector.runUntilStopped(signal).catch((err) => logger.error({ err: String(err) }, 'leader election failed'));
+}
+
+/** Everything shutdown stops, in the order it stops them. */
+interface Running {
+  stop: AbortController;
+  electionDone: Promise<void>;
+  scheduler: Scheduler;
+  queue: SchedulingQueue;
+  conditions: ApiPodConditionWriter;
+  informers: Informer<KubeObject>[];
+  recorder: EventRecorder;
+  /** Closed only when start() connected it. */
+  ownClientset?: Clientset;
+  server: KitServer;
+}
+
+/** The shutdown function: ends the term, lets binds finish, stops informers, then the server. Idempotent. */
+function shutdownOf(r: Running): () => Promise<void> {
   let shut: Promise<void> | undefined;
-  const shutdown = () => {
+  return () => {
     shut ??= (async () => {
-      stop.abort();
-      await withTimeout(electionDone, 10_000);
-      await withTimeout(scheduler.waitForBinds(), 10_000);
-      queue.close();
-      conditions.close();
-      await withTimeout(Promise.all(informers.map((inf) => inf.stop())), 5_000);
-      await withTimeout(recorder.close(), 2_000);
-      if (!opts.clientset) clientset.close();
-      await server.shutdown();
+      r.stop.abort();
+      await withTimeout(r.electionDone, 10_000);
+      await withTimeout(r.scheduler.waitForBinds(), 10_000);
+      r.queue.close();
+      r.conditions.close();
+      await withTimeout(Promise.all(r.informers.map((inf) => inf.stop())), 5_000);
+      await withTimeout(r.recorder.close(), 2_000);
+      r.ownClientset?.close();
+      await r.server.shutdown();
     })();
     return shut;
   };
-
-  return {
-    server,
-    scheduler,
-    identity,
-    config,
-    isLeader: () => leading,
-    synced: () => synced,
-    shutdown,
-  };
 }
 
+/** Starts the scheduler. Throws ConfigError for bad flags or a bad --config file. */
+export async function start(f: SchedulerFlags, opts: StartOptions = {}): Promise<SchedulerService> {
+  const schedulerName = f.schedulerName || DEFAULT_SCHEDULER_NAME;
+  const config = loadSchedulerConfig(f.config, schedulerName);
+  const identity = f.identity || `${os.hostname()}_${randomUUID()}`;
+  const timing = electionTiming(f);
+  const logger = createLogger(COMPONENT, f.logLevel);
+  const clientset = opts.clientset ?? connectFromConfig(f, { userAgent: 'kube-scheduler/v0.1.0', logger });
+
+  // The scheduling machinery, built before the server so that config errors come first.
+  const m = buildMachinery(config, clientset, f, opts.random);
+  const stop = new AbortController();
+  const server = await startServer({
+    component: COMPONENT,
+    ...serverOptionsFromConfig(f),
+    services: [],
+    config: { ...f, identity },
+    logger,
+    onShutdown: () => stop.abort(),
+  });
+  const metrics = new SchedulerMetrics(server.registry, { queue: () => m.queue, cache: () => m.cache });
+  const recorder: EventRecorder = createEventRecorder({ events: clientset.events, component: schedulerName, host: identity, maxQueue: 10_000, logger });
+  const conditions = new ApiPodConditionWriter(clientset.pods, { logger });
+  const scheduler = new Scheduler({ ...m, recorder, conditions, metrics, logger, maxInflightBinds: f.maxInflightBinds ?? 512, isNotFound });
+
+  const informers = schedulerInformers(clientset, scheduler, await canReadNamespaces(clientset, logger), logger);
+  const synced = startInformers(informers, m, server, stop.signal, logger);
+  const leadership: Leadership = { scheduler, metrics, synced, identity, profiles: [...m.frameworks.keys()], logger, leading: false };
+  const electionDone = runElection(leadership, f, timing, clientset, stop.signal);
+
+  const ownClientset = opts.clientset ? undefined : clientset;
+  const shutdown = shutdownOf({ stop, electionDone, scheduler, queue: m.queue, conditions, informers, recorder, ownClientset, server });
+  return { server, scheduler, identity, config, isLeader: () => leadership.leading, synced: () => synced, shutdown };
+}

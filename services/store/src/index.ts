@@ -1,6 +1,6 @@
 // @k8ts/store: the k8ts store, an etcd v3 protocol server whose replicated log is a NATS
 // JetStream stream. start(config) runs it in-process (tests) exactly as main.ts does.
-import { clientIdentityInterceptor, createLogger, natsCredentialsFromConfig, parseAllowedClients, serverOptionsFromConfig, startServer } from '@k8ts/kit';
+import { clientIdentityInterceptor, createLogger, natsConnectAuth, natsCredentialsFromConfig, parseAllowedClients, serverOptionsFromConfig, startServer } from '@k8ts/kit';
 import type { KitServer } from '@k8ts/kit';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -11,7 +11,6 @@ import { WatchStreams } from './frontend/watch';
 import { KeepAliveStreams } from './frontend/leaseKeepAlive';
 import { JetStreamBackend } from './jetstream';
 import { createStoreMetrics } from './metrics';
-import { natsConnectAuth } from './natsauth';
 import { Store } from './store';
 
 export { storeFlags, resolveConfig, checkTransport, DEFAULT_ALLOWED_CLIENTS } from './config';
@@ -86,11 +85,11 @@ export async function start(config: StoreConfig, opts: { logger?: Logger; backen
   try {
     server = await startServer({
       component: 'store',
-      ...serverOptionsFromConfig(c as unknown as Record<string, unknown>),
+      ...serverOptionsFromConfig(c),
       interceptors,
       services: etcdServices(store, watches, keepAlives, { maxTxnOps: c.maxTxnOps, maxRequestBytes: c.maxRequestBytes, clientUrls }),
       logger,
-      config: c as unknown as Record<string, unknown>,
+      config: { ...c },
       onShutdown: () => {
         watches.closeAll();
         keepAlives.closeAll();

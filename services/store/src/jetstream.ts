@@ -37,7 +37,7 @@ import {
   Subscription,
   UnavailableError,
 } from './backend';
-import type { NatsConnectAuth } from './natsauth';
+import type { NatsConnectAuth } from '@k8ts/kit';
 
 export interface JetStreamBackendOptions {
   urls: string[];

@@ -20,7 +20,7 @@ import { type ConsumerMessages, type JetStreamClient, type JetStreamManager, typ
 import { storev1 } from '@k8ts/api';
 import { GuardLedger, type LogChange, type LogMessage, LogOrderError, type Verdict, decodeLogMessage } from '@k8ts/machinery';
 import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from './changefeed';
-import type { NatsConnectAuth } from './natsauth';
+import type { NatsConnectAuth } from '@k8ts/kit';
 
 export interface NatsFeedOptions {
   servers: string[];

@@ -11,6 +11,9 @@
 //   Delete = Txn(mod_revision(key) == rv, delete key [, delete allocation keys]), or, while
 //            finalizers or a grace period keep the object, an Update that sets
 //            deletionTimestamp
+// All of them go through one read-modify-write loop (readModifyWrite), as Kubernetes' generic
+// store does; nothing here names a kind: what differs by kind is a strategy hook
+// (../strategies/types.ts).
 import type { Logger } from 'pino';
 import { type KindInfo, metav1 } from '@k8ts/api';
 import { SelectorError, objectKey, parseFieldSelector, parseLabelSelector, resourcePrefix } from '@k8ts/machinery';
@@ -31,7 +34,7 @@ import {
   unavailable,
   type FieldError,
 } from '../errors';
-import { type KV, StoreError, type TxnOp, type Compare, prefixEnd } from '../storage/kv';
+import { type KV, StoreError, type TxnOp, type TxnResult, type Compare, prefixEnd } from '../storage/kv';
 import { strategyFor } from '../strategies';
 import type { Allocation, Allocators, ApiObject, Strategy } from '../strategies/types';
 import { ErrorList, validateObjectMeta } from '../strategies/validation';
@@ -333,7 +336,10 @@ export class Registry {
   }
 
   // -------------------------------------------------------------------------------------
-  // Writes
+  // Writes. Every write is planned, one attempt at a time, by a read-modify step (planCreate,
+  // planChange behind guaranteedUpdate, planDelete) and committed by readModifyWrite: one
+  // Txn comparing the object's revision and the allocation keys it takes, retried on a
+  // concurrent change. What differs by kind lives in the strategy's hooks (types.ts).
   // -------------------------------------------------------------------------------------
 
   private validate(strategy: Strategy, obj: ApiObject, extra?: (errs: ErrorList) => void): void {
@@ -353,8 +359,9 @@ export class Registry {
     return value;
   }
 
+  /** The store lease a put of this kind is written under, for kinds the strategy stores with a TTL. */
   private async leaseFor(kind: KindInfo): Promise<string | undefined> {
-    if (kind.resource !== 'events' || !this.deps.eventLeases) return undefined;
+    if (!strategyFor(kind.resource).storedWithTTL || !this.deps.eventLeases) return undefined;
     try {
       return await this.deps.eventLeases.lease();
     } catch (err) {
@@ -362,12 +369,13 @@ export class Registry {
     }
   }
 
-  private allocators(exclude: { ips: Set<string>; ports: Set<number> }) {
-    return makeAllocators(this.deps.serviceIPs, this.deps.nodePorts, (k) => this.hub.allocated.has(k), exclude);
+  /** Pickers of free values: neither held (per the caches) nor found taken by an earlier attempt. */
+  private allocators(excluded: ReadonlySet<string>): Allocators {
+    return makeAllocators(this.deps.serviceIPs, this.deps.nodePorts, (k) => this.hub.allocated.has(k) || excluded.has(k));
   }
 
   /** Runs a Txn, mapping store errors; a lease the store no longer knows is replaced once. */
-  private async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[], what: string) {
+  private async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[], what: string): Promise<TxnResult> {
     try {
       return await this.kv.txn(compares, success, failure);
     } catch (err) {
@@ -401,6 +409,81 @@ export class Registry {
   }
 
   /**
+   * The one write loop: plans an attempt from the current state, encodes it (size check),
+   * commits it in one Txn and, when the Txn's compares fail, decides from the failure whether
+   * to plan again (a concurrent change, a collided generated name, a collided server-picked
+   * value) or to fail.
+   */
+  private async readModifyWrite(kind: KindInfo, plan: (attempt: UpdateAttempt) => Promise<WritePlan | NoWrite>, rules: RetryRules): Promise<ApiObject> {
+    const excluded = new Set<string>();
+    for (let n = 0; ; n++) {
+      const attempt: UpdateAttempt = { allocators: this.allocators(excluded), picked: new Set<string>() };
+      const step = await plan(attempt);
+      if ('unchanged' in step) return step.unchanged;
+      const value = step.action === 'put' ? this.encode(kind, step.obj) : undefined;
+      if (rules.dryRun) return step.reply;
+      const res = await this.commit(kind, step, value);
+      if (res.succeeded) return this.committed(step, res.revision);
+      if (this.objectKeyConflict(kind, step, res, n, rules)) continue;
+      for (const a of this.takenPickedValues(kind, step, res, n, attempt.picked)) excluded.add(a.key);
+    }
+  }
+
+  /** The Txn of a plan: the object's compare and write, plus the allocation keys it takes and frees. */
+  private async commit(kind: KindInfo, plan: WritePlan, value: Buffer | undefined): Promise<TxnResult> {
+    const { key, allocations } = plan;
+    const objectCompare: Compare =
+      plan.expectedRV === 0 ? { key, target: 'CREATE', result: 'EQUAL', value: 0 } : { key, target: 'MOD', result: 'EQUAL', value: plan.expectedRV };
+    const objectOp: TxnOp = value ? { put: { key, value, lease: await this.leaseFor(kind) } } : { delete: { key } };
+    const owner = Buffer.from(JSON.stringify({ resource: kind.resource, namespace: plan.obj.metadata?.namespace ?? '', name: plan.name, uid: plan.obj.metadata?.uid }));
+    return this.txn(
+      [objectCompare, ...allocations.add.map((a): Compare => ({ key: a.key, target: 'CREATE', result: 'EQUAL', value: 0 }))],
+      [objectOp, ...allocations.add.map((a): TxnOp => ({ put: { key: a.key, value: owner } })), ...allocations.remove.map((a): TxnOp => ({ delete: { key: a.key } }))],
+      [{ get: { key } }, ...allocations.add.map((a): TxnOp => ({ get: { key: a.key } }))],
+      key,
+    );
+  }
+
+  /** After a successful Txn: the watch cache learns a put at once, and the reply gets its revision. */
+  private committed(plan: WritePlan, revision: number): ApiObject {
+    if (plan.stampRevision) plan.reply.metadata!.resourceVersion = String(revision);
+    if (plan.action === 'put') this.hub.remember(plan.key, revision, plan.obj);
+    return plan.reply;
+  }
+
+  /**
+   * Whether a failed Txn failed on the object's own key and may be planned again (it throws
+   * when not). On create (expected revision 0) a taken key is ALREADY_EXISTS, unless the name
+   * was generated (then generated again, as Kubernetes clients would retry). On update or
+   * delete a gone key is NOT_FOUND and a changed one is retried, unless the client named the
+   * resourceVersion (ABORTED).
+   */
+  private objectKeyConflict(kind: KindInfo, plan: WritePlan, res: TxnResult, n: number, rules: RetryRules): boolean {
+    const stored = res.responses[0]?.kvs?.[0];
+    if (plan.expectedRV === 0) {
+      if (!stored) return false;
+      if (rules.renameOnTaken && n < MAX_RENAMES) return true;
+      throw alreadyExists(kind.resource, kind.group, plan.name);
+    }
+    if (!stored) throw notFound(kind.resource, kind.group, plan.name);
+    if (stored.modRevision === plan.expectedRV) return false;
+    if (rules.fixedRV) throw conflict(kind.resource, kind.group, plan.name);
+    if (n >= MAX_CONFLICT_RETRIES) throw conflict(kind.resource, kind.group, plan.name, 'too many concurrent changes; please try again');
+    return true;
+  }
+
+  /**
+   * A failed Txn, as far as the allocation keys go (the object's key was as expected): a
+   * user-chosen value held by another object is Invalid; server-picked ones are returned, to
+   * be avoided by the next attempt.
+   */
+  private takenPickedValues(kind: KindInfo, plan: WritePlan, res: TxnResult, n: number, picked: Set<string>): Allocation[] {
+    const taken = this.collisions(kind, plan.name, plan.allocations.add, picked, res.responses.slice(1));
+    if (n >= MAX_ALLOCATION_RETRIES) throw unavailable(`could not allocate values for ${kind.resource} "${plan.name}" after ${n + 1} attempts: try again`);
+    return taken;
+  }
+
+  /**
    * Create: refuse a resourceVersion, generate the name when asked, set identity and defaults, admit, validate,
    * allocate, and store with create_revision == 0 (ALREADY_EXISTS when the key is taken).
    */
@@ -409,67 +492,36 @@ export class Registry {
     // Kubernetes' storage refuses it (storage.ErrResourceVersionSetOnCreate), through either
     // door. A server-side apply that creates keeps its own rules for the applied configuration.
     if (input.metadata?.resourceVersion && !opts.applied) throw badRequest(RESOURCE_VERSION_ON_CREATE);
-    const strategy = strategyFor(kind.resource);
-    const exclude = { ips: new Set<string>(), ports: new Set<number>() };
+    const generatedName = !input.metadata?.name && !!input.metadata?.generateName;
     // A retry starts again from the input: keep it intact when a retry is possible.
-    const mayRetry = !!strategy.allocate || (!input.metadata?.name && !!input.metadata?.generateName);
-    for (let attempt = 0; ; attempt++) {
-      const obj = mayRetry ? clone(input) : input;
-      obj.apiVersion = kind.apiVersion;
-      obj.kind = kind.kind;
-      const meta = (obj.metadata ??= {} as NonNullable<ApiObject['metadata']>);
-      if (kind.namespaced && !meta.namespace) meta.namespace = 'default';
-      if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
-      meta.uid = newUID();
-      meta.creationTimestamp = nowRFC3339();
-      meta.resourceVersion = '';
-      meta.generation = 1;
-      meta.deletionTimestamp = undefined;
-      meta.deletionGracePeriodSeconds = undefined;
-      strategy.defaults?.(obj);
-      if (!opts.applied) trackUpdate(kind, undefined, obj, tracking(opts));
-      strategy.prepareForCreate?.(obj);
-      await this.deps.admission.admit({
-        operation: 'CREATE',
-        kind,
-        subresource: '',
-        namespace: meta.namespace ?? '',
-        name: meta.name ?? '',
-        object: obj,
-        dryRun: !!opts.dryRun,
-      });
-      const errs = new ErrorList();
-      const picked = strategy.allocate?.(obj, undefined, this.allocators(exclude), errs) ?? new Set<string>();
-      this.validate(strategy, obj, (e) => e.errors.push(...errs.errors));
-      const name = meta.name ?? '';
-      const key = this.key(kind, meta.namespace ?? '', name);
-      const value = this.encode(kind, obj);
-      if (opts.dryRun) return obj;
-      const allocs = strategy.allocations?.(obj) ?? [];
-      const lease = await this.leaseFor(kind);
-      const res = await this.txn(
-        [{ key, target: 'CREATE', result: 'EQUAL', value: 0 }, ...allocs.map((a) => ({ key: a.key, target: 'CREATE' as const, result: 'EQUAL' as const, value: 0 }))],
-        [{ put: { key, value, lease } }, ...allocs.map((a) => ({ put: { key: a.key, value: Buffer.from(JSON.stringify({ resource: kind.resource, namespace: meta.namespace ?? '', name, uid: meta.uid })) } }))],
-        [{ get: { key } }, ...allocs.map((a) => ({ get: { key: a.key } }))],
-        key,
-      );
-      if (res.succeeded) {
-        meta.resourceVersion = String(res.revision);
-        this.hub.remember(key, res.revision, obj);
-        return obj;
-      }
-      if ((res.responses[0]?.kvs ?? []).length > 0) {
-        // A generated name that collided: generate another, as Kubernetes clients would retry.
-        if (input.metadata?.generateName && !input.metadata.name && attempt < 5) continue;
-        throw alreadyExists(kind.resource, kind.group, name);
-      }
-      const taken = this.collisions(kind, name, allocs, picked, res.responses.slice(1));
-      if (attempt >= 8) throw unavailable(`could not allocate values for ${kind.resource} "${name}" after ${attempt + 1} attempts: try again`);
-      for (const a of taken) {
-        if (typeof a.value === 'number') exclude.ports.add(a.value);
-        else if (Array.isArray(a.value)) exclude.ips.add(String(a.value[0]));
-      }
-    }
+    const mayRetry = !!strategyFor(kind.resource).allocate || generatedName;
+    return this.readModifyWrite(kind, (attempt) => this.planCreate(kind, mayRetry ? clone(input) : input, opts, attempt), {
+      fixedRV: false,
+      renameOnTaken: generatedName,
+      dryRun: !!opts.dryRun,
+    });
+  }
+
+  /** One attempt of a create: the new object, against no current state (the Txn checks the key is free). */
+  private async planCreate(kind: KindInfo, obj: ApiObject, opts: WriteOptions, attempt: UpdateAttempt): Promise<WritePlan> {
+    const strategy = strategyFor(kind.resource);
+    const meta = setNewIdentity(kind, obj);
+    strategy.defaults?.(obj);
+    if (!opts.applied) trackUpdate(kind, undefined, obj, tracking(opts));
+    strategy.prepareForCreate?.(obj);
+    const namespace = meta.namespace ?? '';
+    const name = meta.name ?? '';
+    await this.deps.admission.admit({ operation: 'CREATE', kind, subresource: '', namespace, name, object: obj, dryRun: !!opts.dryRun });
+    const allocErrs = this.allocate(strategy, obj, undefined, attempt);
+    this.validate(strategy, obj, (errs) => errs.errors.push(...allocErrs.errors));
+    return putPlan(this.key(kind, namespace, name), name, 0, obj, { add: strategy.allocations?.(obj) ?? [], remove: [] });
+  }
+
+  /** Lets the strategy pick server-chosen values; returns its complaints about user-chosen ones. */
+  private allocate(strategy: Strategy, obj: ApiObject, old: ApiObject | undefined, attempt: UpdateAttempt): ErrorList {
+    const errs = new ErrorList();
+    for (const k of strategy.allocate?.(obj, old, attempt.allocators, errs) ?? []) attempt.picked.add(k);
+    return errs;
   }
 
   /**
@@ -487,156 +539,98 @@ export class Registry {
     opts: { fixedRV?: string; dryRun?: boolean } = {},
   ): Promise<ApiObject> {
     this.checkIdentity(kind, namespace, name);
-    const strategy = strategyFor(kind.resource);
     const key = this.key(kind, namespace, name);
-    const exclude = { ips: new Set<string>(), ports: new Set<number>() };
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.read(kind, namespace, name);
-      if (!current) throw notFound(kind.resource, kind.group, name);
-      if (opts.fixedRV && opts.fixedRV !== current.metadata?.resourceVersion) throw conflict(kind.resource, kind.group, name);
-      const picked = new Set<string>();
-      const next = await mutate(clone(current), { allocators: this.allocators(exclude), picked });
-      // Generation counts changes of the desired state (everything but metadata and status).
-      const spec = (o: ApiObject) => ({ ...o, apiVersion: undefined, kind: undefined, metadata: undefined, status: undefined });
-      next.metadata!.generation = semanticEqual(spec(next), spec(current)) ? current.metadata?.generation : (current.metadata?.generation ?? 0) + 1;
-      const rv = Number(current.metadata?.resourceVersion);
-      const oldAllocs = strategy.allocations?.(current) ?? [];
-      const newAllocs = strategy.allocations?.(next) ?? [];
-      const delta: AllocationDelta = {
-        add: newAllocs.filter((a) => !oldAllocs.some((o) => o.key === a.key)),
-        remove: oldAllocs.filter((o) => !newAllocs.some((a) => a.key === o.key)),
-      };
-      const meta = next.metadata!;
-      const remove = !!meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(meta.deletionGracePeriodSeconds ?? 0) && strategy.readyToRemove?.(next) !== false;
-      if (remove) {
-        if (opts.dryRun) return next;
-        const res = await this.txn(
-          [{ key, target: 'MOD', result: 'EQUAL', value: rv }],
-          [{ delete: { key } }, ...oldAllocs.map((a) => ({ delete: { key: a.key } }))],
-          [],
-          key,
-        );
-        if (res.succeeded) {
-          meta.resourceVersion = String(res.revision);
-          return next;
-        }
-        if (opts.fixedRV) throw conflict(kind.resource, kind.group, name);
-        continue;
-      }
-      next.metadata!.resourceVersion = current.metadata?.resourceVersion;
-      if (semanticEqual(next, current)) return current;
-      const value = this.encode(kind, next);
-      if (opts.dryRun) return next;
-      const lease = await this.leaseFor(kind);
-      const res = await this.txn(
-        [{ key, target: 'MOD', result: 'EQUAL', value: rv }, ...delta.add.map((a) => ({ key: a.key, target: 'CREATE' as const, result: 'EQUAL' as const, value: 0 }))],
-        [
-          { put: { key, value, lease } },
-          ...delta.add.map((a) => ({ put: { key: a.key, value: Buffer.from(JSON.stringify({ resource: kind.resource, namespace, name, uid: meta.uid })) } })),
-          ...delta.remove.map((a) => ({ delete: { key: a.key } })),
-        ],
-        [{ get: { key } }, ...delta.add.map((a) => ({ get: { key: a.key } }))],
-        key,
-      );
-      if (res.succeeded) {
-        meta.resourceVersion = String(res.revision);
-        this.hub.remember(key, res.revision, next);
-        return next;
-      }
-      const now = res.responses[0]?.kvs?.[0];
-      if (!now) throw notFound(kind.resource, kind.group, name);
-      if (now.modRevision !== rv) {
-        if (opts.fixedRV) throw conflict(kind.resource, kind.group, name);
-        if (attempt >= 20) throw conflict(kind.resource, kind.group, name, 'too many concurrent changes; please try again');
-        continue;
-      }
-      const taken = this.collisions(kind, name, delta.add, picked, res.responses.slice(1));
-      if (attempt >= 8) throw unavailable(`could not allocate values for ${kind.resource} "${name}": try again`);
-      for (const a of taken) {
-        if (typeof a.value === 'number') exclude.ports.add(a.value);
-        else if (Array.isArray(a.value)) exclude.ips.add(String(a.value[0]));
-      }
-    }
+    return this.readModifyWrite(
+      kind,
+      async (attempt) => {
+        const current = await this.readForWrite(kind, namespace, name, opts.fixedRV);
+        const next = await mutate(clone(current), attempt);
+        return this.planChange(kind, key, current, next);
+      },
+      { fixedRV: !!opts.fixedRV, renameOnTaken: false, dryRun: !!opts.dryRun },
+    );
+  }
+
+  /** The current state a write starts from: NOT_FOUND when absent, ABORTED when not the client's resourceVersion. */
+  private async readForWrite(kind: KindInfo, namespace: string, name: string, fixedRV?: string): Promise<ApiObject> {
+    const current = await this.read(kind, namespace, name);
+    if (!current) throw notFound(kind.resource, kind.group, name);
+    if (fixedRV && fixedRV !== current.metadata?.resourceVersion) throw conflict(kind.resource, kind.group, name);
+    return current;
+  }
+
+  /**
+   * The write that takes the stored object from current to next: its removal when next
+   * completes a deletion, nothing when next is the same, else a put with the allocation keys
+   * next takes and gives up.
+   */
+  private planChange(kind: KindInfo, key: string, current: ApiObject, next: ApiObject): WritePlan | NoWrite {
+    const strategy = strategyFor(kind.resource);
+    const name = current.metadata?.name ?? '';
+    const rv = Number(current.metadata?.resourceVersion);
+    const held = strategy.allocations?.(current) ?? [];
+    next.metadata!.generation = nextGeneration(current, next);
+    if (deletionComplete(strategy, next)) return removePlan(key, name, rv, held, next, true);
+    next.metadata!.resourceVersion = current.metadata?.resourceVersion;
+    if (semanticEqual(next, current)) return { unchanged: current };
+    return putPlan(key, name, rv, next, allocationDelta(held, strategy.allocations?.(next) ?? []));
   }
 
   /** Update: metadata and spec from the client; status kept (for kinds with a status subresource). */
   async update(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
-    const strategy = strategyFor(kind.resource);
     const meta = input.metadata ?? {};
-    const namespace = kind.namespaced ? meta.namespace || 'default' : '';
-    const name = meta.name ?? '';
-    return this.guaranteedUpdate(
-      kind,
-      namespace,
-      name,
-      async (current, attempt) => {
-        const next = clone(input);
-        next.apiVersion = kind.apiVersion;
-        next.kind = kind.kind;
-        const nm = (next.metadata ??= {} as NonNullable<ApiObject['metadata']>);
-        const cm = current.metadata!;
-        if (nm.uid && nm.uid !== cm.uid) {
-          throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${nm.uid}, UID in object meta: ${cm.uid}`);
-        }
-        nm.namespace = cm.namespace;
-        nm.uid = cm.uid;
-        nm.creationTimestamp = cm.creationTimestamp;
-        nm.deletionTimestamp = cm.deletionTimestamp;
-        nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
-        nm.generation = cm.generation;
-        nm.generateName = cm.generateName;
-        if (strategy.hasStatus) next.status = clone(current.status);
-        strategy.defaults?.(next);
-        if (!opts.applied) trackUpdate(kind, current, next, tracking(opts));
-        strategy.prepareForUpdate?.(next, current);
-        await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: '', namespace, name, object: next, oldObject: current, dryRun: !!opts.dryRun });
-        const allocErrs = new ErrorList();
-        for (const k of strategy.allocate?.(next, current, attempt.allocators, allocErrs) ?? []) attempt.picked.add(k);
-        this.validate(strategy, next, (errs) => {
-          errs.errors.push(...allocErrs.errors);
-          if (cm.deletionTimestamp) {
-            const before = new Set(cm.finalizers ?? []);
-            (nm.finalizers ?? []).forEach((f, i) => {
-              if (!before.has(f)) errs.forbidden(`metadata.finalizers[${i}]`, 'no new finalizers can be added if the object is being deleted');
-            });
-          }
-          strategy.validateUpdate?.(next, current, errs);
-        });
-        return next;
-      },
-      { fixedRV: meta.resourceVersion || undefined, dryRun: opts.dryRun },
-    );
+    const target = { namespace: kind.namespaced ? meta.namespace || 'default' : '', name: meta.name ?? '' };
+    return this.guaranteedUpdate(kind, target.namespace, target.name, (current, attempt) => this.updatedObject(kind, target, input, current, attempt, opts), {
+      fixedRV: meta.resourceVersion || undefined,
+      dryRun: opts.dryRun,
+    });
+  }
+
+  /** The mutation of an Update: the client's object over the stored identity, defaulted, admitted, allocated, validated. */
+  private async updatedObject(kind: KindInfo, target: WriteTarget, input: ApiObject, current: ApiObject, attempt: UpdateAttempt, opts: WriteOptions): Promise<ApiObject> {
+    const strategy = strategyFor(kind.resource);
+    checkUIDPrecondition(kind, target.name, input.metadata?.uid, current);
+    const next = withStoredIdentity(kind, input, current);
+    if (strategy.hasStatus) next.status = clone(current.status);
+    strategy.defaults?.(next);
+    if (!opts.applied) trackUpdate(kind, current, next, tracking(opts));
+    strategy.prepareForUpdate?.(next, current);
+    await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: '', ...target, object: next, oldObject: current, dryRun: !!opts.dryRun });
+    const allocErrs = this.allocate(strategy, next, current, attempt);
+    this.validate(strategy, next, (errs) => {
+      errs.errors.push(...allocErrs.errors);
+      validateNoNewFinalizersWhileDeleting(next, current, errs);
+      strategy.validateUpdate?.(next, current, errs);
+    });
+    return next;
   }
 
   /** UpdateStatus: only the status from the client; spec and metadata kept. */
   async updateStatus(kind: KindInfo, input: ApiObject | undefined, opts: WriteOptions = {}): Promise<ApiObject> {
     if (!input) throw badRequest(`the request carries no ${kind.kind}`);
-    const strategy = strategyFor(kind.resource);
     const meta = input.metadata ?? {};
-    const namespace = kind.namespaced ? meta.namespace || 'default' : '';
-    const name = meta.name ?? '';
-    return this.guaranteedUpdate(
-      kind,
-      namespace,
-      name,
-      async (current) => {
-        if (meta.uid && meta.uid !== current.metadata?.uid) {
-          throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${current.metadata?.uid}`);
-        }
-        const next = clone(current);
-        next.status = clone(input.status);
-        if (!opts.applied) trackUpdate(kind, current, next, { ...tracking(opts), subresource: 'status' });
-        else next.metadata!.managedFields = clone(input.metadata?.managedFields ?? []);
-        strategy.prepareForStatusUpdate?.(next, current);
-        await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: 'status', namespace, name, object: next, oldObject: current, dryRun: !!opts.dryRun });
-        const errs = new ErrorList();
-        strategy.validateStatusUpdate?.(next, current, errs);
-        if (errs.length > 0) throw invalid(kind.kind, kind.group, name, errs.errors);
-        return next;
-      },
-      { fixedRV: meta.resourceVersion || undefined, dryRun: opts.dryRun },
-    );
+    const target = { namespace: kind.namespaced ? meta.namespace || 'default' : '', name: meta.name ?? '' };
+    return this.guaranteedUpdate(kind, target.namespace, target.name, (current) => this.statusUpdatedObject(kind, target, input, current, opts), {
+      fixedRV: meta.resourceVersion || undefined,
+      dryRun: opts.dryRun,
+    });
+  }
+
+  /** The mutation of an UpdateStatus: the stored object with the client's status, admitted and validated. */
+  private async statusUpdatedObject(kind: KindInfo, target: WriteTarget, input: ApiObject, current: ApiObject, opts: WriteOptions): Promise<ApiObject> {
+    const strategy = strategyFor(kind.resource);
+    checkUIDPrecondition(kind, target.name, input.metadata?.uid, current);
+    const next = clone(current);
+    next.status = clone(input.status);
+    if (!opts.applied) trackUpdate(kind, current, next, { ...tracking(opts), subresource: 'status' });
+    else next.metadata!.managedFields = clone(input.metadata?.managedFields ?? []);
+    strategy.prepareForStatusUpdate?.(next, current);
+    await this.deps.admission.admit({ operation: 'UPDATE', kind, subresource: 'status', ...target, object: next, oldObject: current, dryRun: !!opts.dryRun });
+    const errs = new ErrorList();
+    strategy.validateStatusUpdate?.(next, current, errs);
+    if (errs.length > 0) throw invalid(kind.kind, kind.group, target.name, errs.errors);
+    return next;
   }
 
   /**
@@ -647,75 +641,190 @@ export class Registry {
    */
   async delete(kind: KindInfo, namespace: string, name: string, opts: DeleteOptions = {}): Promise<ApiObject> {
     this.checkIdentity(kind, namespace, name);
-    const policy = opts.propagationPolicy ?? '';
-    if (policy !== '' && !(PROPAGATION_POLICIES as readonly string[]).includes(policy)) {
-      throw invalid('DeleteOptions', '', '', [
-        { field: 'propagationPolicy', type: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"` },
-      ]);
-    }
-    if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) {
-      throw invalid('DeleteOptions', '', '', [{ field: 'gracePeriodSeconds', type: 'FieldValueInvalid', message: `Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0` }]);
-    }
-    const strategy = strategyFor(kind.resource);
-    const key = this.key(kind, namespace, name);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const current = await this.read(kind, namespace, name);
-      if (!current) throw notFound(kind.resource, kind.group, name);
-      const cm = current.metadata!;
-      const pre = opts.preconditions;
-      if (pre?.uid && pre.uid !== cm.uid) {
-        throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cm.uid}`);
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== cm.resourceVersion) {
-        throw conflict(kind.resource, kind.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${cm.resourceVersion}`);
-      }
-      await this.deps.admission.admit({ operation: 'DELETE', kind, subresource: '', namespace, name, oldObject: current, dryRun: !!opts.dryRun });
-      const next = clone(current);
-      const nm = next.metadata!;
-      const finalizers = [...(nm.finalizers ?? [])];
-      const pending = !!cm.deletionTimestamp;
-      if (!pending) {
-        if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
-        if (policy === 'Orphan' && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
-        if (policy === 'Background') {
-          const i = finalizers.indexOf(FOREGROUND_FINALIZER);
-          if (i >= 0) finalizers.splice(i, 1);
-        }
-      }
-      nm.finalizers = finalizers;
-      const grace = strategy.deleteGracePeriod?.(current, opts.gracePeriodSeconds) ?? 0;
-      const rv = Number(cm.resourceVersion);
-      const removeNow = finalizers.length === 0 && grace === 0 && strategy.readyToRemove?.(next) !== false;
-      if (removeNow) {
-        if (opts.dryRun) return current;
-        const allocs = strategy.allocations?.(current) ?? [];
-        const res = await this.txn(
-          [{ key, target: 'MOD', result: 'EQUAL', value: rv }],
-          [{ delete: { key } }, ...allocs.map((a) => ({ delete: { key: a.key } }))],
-          [],
-          key,
-        );
-        if (res.succeeded) return current;
-        continue;
-      }
-      // Graceful: mark (or shorten an existing grace period).
-      if (pending) {
-        const left = cm.deletionGracePeriodSeconds ?? 0;
-        if (grace >= left) return current;
-      }
-      nm.deletionTimestamp = nowRFC3339(grace);
-      nm.deletionGracePeriodSeconds = grace;
-      if (!pending) strategy.beginDelete?.(next);
-      if (opts.dryRun) return next;
-      const value = this.encode(kind, next);
-      const lease = await this.leaseFor(kind);
-      const res = await this.txn([{ key, target: 'MOD', result: 'EQUAL', value: rv }], [{ put: { key, value, lease } }], [], key);
-      if (res.succeeded) {
-        nm.resourceVersion = String(res.revision);
-        this.hub.remember(key, res.revision, next);
-        return next;
-      }
-    }
-    throw conflict(kind.resource, kind.group, name, 'too many concurrent changes; please try again');
+    checkDeleteOptions(opts);
+    return this.readModifyWrite(kind, () => this.planDelete(kind, { namespace, name }, opts), { fixedRV: false, renameOnTaken: false, dryRun: !!opts.dryRun });
   }
+
+  /**
+   * One attempt of a delete: the removal (replying with the last state), nothing (a pending
+   * deletion the request would not shorten), or the delete-as-update that marks the object.
+   */
+  private async planDelete(kind: KindInfo, target: WriteTarget, opts: DeleteOptions): Promise<WritePlan | NoWrite> {
+    const strategy = strategyFor(kind.resource);
+    const { namespace, name } = target;
+    const current = await this.readForWrite(kind, namespace, name);
+    checkDeletePreconditions(kind, name, current, opts.preconditions);
+    await this.deps.admission.admit({ operation: 'DELETE', kind, subresource: '', namespace, name, oldObject: current, dryRun: !!opts.dryRun });
+    const key = this.key(kind, namespace, name);
+    const next = clone(current);
+    const pending = !!current.metadata?.deletionTimestamp;
+    next.metadata!.finalizers = withPropagationFinalizers(next.metadata?.finalizers ?? [], pending ? '' : (opts.propagationPolicy ?? ''));
+    const grace = strategy.deleteGracePeriod?.(current, opts.gracePeriodSeconds) ?? 0;
+    if (next.metadata!.finalizers.length === 0 && grace === 0 && strategy.readyToRemove?.(next) !== false) {
+      return removePlan(key, name, Number(current.metadata?.resourceVersion), strategy.allocations?.(current) ?? [], current, false);
+    }
+    // Graceful: mark, or shorten an existing grace period (never lengthen it).
+    if (pending && grace >= (current.metadata?.deletionGracePeriodSeconds ?? 0)) return { unchanged: current };
+    next.metadata!.deletionTimestamp = nowRFC3339(grace);
+    next.metadata!.deletionGracePeriodSeconds = grace;
+    if (!pending) strategy.beginDelete?.(next);
+    return this.planChange(kind, key, current, next);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The pieces of a write, free of the store.
+// ---------------------------------------------------------------------------------------
+
+/** A concurrent change is retried this many times before ABORTED ("too many concurrent changes"). */
+const MAX_CONFLICT_RETRIES = 20;
+/** A generated name found taken is generated again this many times before ALREADY_EXISTS. */
+const MAX_RENAMES = 5;
+/** A server-picked value found taken is picked again this many times before UNAVAILABLE. */
+const MAX_ALLOCATION_RETRIES = 8;
+
+/** The object a write addresses. */
+interface WriteTarget {
+  namespace: string;
+  name: string;
+}
+
+/** How readModifyWrite treats a failed Txn and a dry run. */
+interface RetryRules {
+  /** The client named a resourceVersion: a concurrent change is ABORTED, not retried. */
+  fixedRV: boolean;
+  /** A create with generateName: a generated name that is taken is generated again. */
+  renameOnTaken: boolean;
+  /** Plan, encode and reply, but write nothing. */
+  dryRun: boolean;
+}
+
+/** One attempt of a write, planned from the current state. */
+interface WritePlan {
+  key: string;
+  /** The object's name, for errors. */
+  name: string;
+  /** The mod_revision the key must still have when the Txn runs; 0: the key must not exist. */
+  expectedRV: number;
+  /** put: store obj; remove: delete the key. */
+  action: 'put' | 'remove';
+  /** The object stored, or (remove) the state that completes the deletion. */
+  obj: ApiObject;
+  /** What the write replies. */
+  reply: ApiObject;
+  /** Whether the reply gets the Txn's revision as its resourceVersion. */
+  stampRevision: boolean;
+  allocations: AllocationDelta;
+}
+
+/** An attempt that found nothing to write, and its reply. */
+interface NoWrite {
+  unchanged: ApiObject;
+}
+
+function putPlan(key: string, name: string, expectedRV: number, obj: ApiObject, allocations: AllocationDelta): WritePlan {
+  return { key, name, expectedRV, action: 'put', obj, reply: obj, stampRevision: true, allocations };
+}
+
+/** The removal of the key and of every allocation key the stored state holds. */
+function removePlan(key: string, name: string, expectedRV: number, held: Allocation[], reply: ApiObject, stampRevision: boolean): WritePlan {
+  return { key, name, expectedRV, action: 'remove', obj: reply, reply, stampRevision, allocations: { add: [], remove: held } };
+}
+
+/** The allocation keys taken and given up between two states. */
+function allocationDelta(held: Allocation[], wanted: Allocation[]): AllocationDelta {
+  return {
+    add: wanted.filter((a) => !held.some((o) => o.key === a.key)),
+    remove: held.filter((o) => !wanted.some((a) => a.key === o.key)),
+  };
+}
+
+/** Generation counts changes of the desired state (everything but metadata and status). */
+function nextGeneration(current: ApiObject, next: ApiObject): number | undefined {
+  const desired = (o: ApiObject) => ({ ...o, apiVersion: undefined, kind: undefined, metadata: undefined, status: undefined });
+  return semanticEqual(desired(next), desired(current)) ? current.metadata?.generation : (current.metadata?.generation ?? 0) + 1;
+}
+
+/** Kubernetes' ShouldDeleteDuringUpdate: a deleted object with no finalizer and no grace period left goes. */
+function deletionComplete(strategy: Strategy, obj: ApiObject): boolean {
+  const meta = obj.metadata ?? {};
+  return !!meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(meta.deletionGracePeriodSeconds ?? 0) && strategy.readyToRemove?.(obj) !== false;
+}
+
+/** The identity a create sets: namespace default, generated name, uid, timestamps, generation 1. */
+function setNewIdentity(kind: KindInfo, obj: ApiObject): NonNullable<ApiObject['metadata']> {
+  obj.apiVersion = kind.apiVersion;
+  obj.kind = kind.kind;
+  const meta = (obj.metadata ??= {} as NonNullable<ApiObject['metadata']>);
+  if (kind.namespaced && !meta.namespace) meta.namespace = 'default';
+  if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+  meta.uid = newUID();
+  meta.creationTimestamp = nowRFC3339();
+  meta.resourceVersion = '';
+  meta.generation = 1;
+  meta.deletionTimestamp = undefined;
+  meta.deletionGracePeriodSeconds = undefined;
+  return meta;
+}
+
+/** The client's object with the stored identity, which an Update may not change. */
+function withStoredIdentity(kind: KindInfo, input: ApiObject, current: ApiObject): ApiObject {
+  const next = clone(input);
+  next.apiVersion = kind.apiVersion;
+  next.kind = kind.kind;
+  const nm = (next.metadata ??= {} as NonNullable<ApiObject['metadata']>);
+  const cm = current.metadata!;
+  nm.namespace = cm.namespace;
+  nm.uid = cm.uid;
+  nm.creationTimestamp = cm.creationTimestamp;
+  nm.deletionTimestamp = cm.deletionTimestamp;
+  nm.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+  nm.generation = cm.generation;
+  nm.generateName = cm.generateName;
+  return next;
+}
+
+function checkUIDPrecondition(kind: KindInfo, name: string, uid: string | undefined, current: ApiObject): void {
+  if (uid && uid !== current.metadata?.uid) {
+    throw conflict(kind.resource, kind.group, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata?.uid}`);
+  }
+}
+
+/** As Kubernetes' ValidateObjectMetaUpdate: once deleting, metadata.finalizers may only shrink. */
+function validateNoNewFinalizersWhileDeleting(next: ApiObject, current: ApiObject, errs: ErrorList): void {
+  if (!current.metadata?.deletionTimestamp) return;
+  const before = new Set(current.metadata.finalizers ?? []);
+  (next.metadata?.finalizers ?? []).forEach((f, i) => {
+    if (!before.has(f)) errs.forbidden(`metadata.finalizers[${i}]`, 'no new finalizers can be added if the object is being deleted');
+  });
+}
+
+function checkDeleteOptions(opts: DeleteOptions): void {
+  const policy = opts.propagationPolicy ?? '';
+  if (policy !== '' && !(PROPAGATION_POLICIES as readonly string[]).includes(policy)) {
+    throw invalid('DeleteOptions', '', '', [
+      { field: 'propagationPolicy', type: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"` },
+    ]);
+  }
+  if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) {
+    throw invalid('DeleteOptions', '', '', [{ field: 'gracePeriodSeconds', type: 'FieldValueInvalid', message: `Invalid value: ${opts.gracePeriodSeconds}: must be greater than or equal to 0` }]);
+  }
+}
+
+function checkDeletePreconditions(kind: KindInfo, name: string, current: ApiObject, pre: metav1.Preconditions | undefined): void {
+  checkUIDPrecondition(kind, name, pre?.uid, current);
+  const rv = current.metadata?.resourceVersion;
+  if (pre?.resourceVersion && pre.resourceVersion !== rv) {
+    throw conflict(kind.resource, kind.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${rv}`);
+  }
+}
+
+/** The finalizers after a delete's propagation policy ('' when the deletion had already started: unchanged). */
+function withPropagationFinalizers(finalizers: string[], policy: string): string[] {
+  const out = [...finalizers];
+  if (policy === 'Foreground' && !out.includes(FOREGROUND_FINALIZER)) out.push(FOREGROUND_FINALIZER);
+  if (policy === 'Orphan' && !out.includes(ORPHAN_FINALIZER)) out.push(ORPHAN_FINALIZER);
+  const foreground = out.indexOf(FOREGROUND_FINALIZER);
+  if (policy === 'Background' && foreground >= 0) out.splice(foreground, 1);
+  return out;
 }

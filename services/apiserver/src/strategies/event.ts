@@ -9,6 +9,8 @@ export const eventStrategy: Strategy<corev1.Event> = {
   kind: kindFor('v1', 'Event')!,
   hasStatus: false,
   nameCheck: isDNS1123Subdomain,
+  // Events expire: --event-ttl, through the registry's event leases.
+  storedWithTTL: true,
 
   validate(ev, errs) {
     const io = ev.involvedObject;

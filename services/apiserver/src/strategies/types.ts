@@ -1,8 +1,12 @@
 // The strategy of a kind: everything about a resource's API behaviour that is not generic.
 // The generic registry (../registry) does identity, versions, storage, graceful deletion and
-// watch; a strategy says how objects of its kind are defaulted, validated, which part is
-// status, which fields are immutable, which fields a field selector may use, and which
-// allocations (service IPs, node ports) an object holds.
+// watch, with one read-modify-write path for every write; a strategy says how objects of its
+// kind are defaulted, validated, which part is status, which fields are immutable, which
+// fields a field selector may use, how a delete proceeds (grace period, what starts a
+// deletion, what must be empty before removal), whether objects expire, and which
+// allocations (service IPs, node ports) an object holds. The registry has no branch on a kind:
+// each such rule is one of the hooks below (Kubernetes' RESTCreateStrategy,
+// RESTGracefulDeleteStrategy, TTLFunc ... of k8s.io/apiserver's generic store).
 import type { KindInfo } from '@k8ts/api';
 import type { ErrorList, NameCheck } from './validation';
 
@@ -63,13 +67,26 @@ export interface Strategy<T extends ApiObject = ApiObject> {
   validateUpdate?(obj: T, old: T, errs: ErrorList): void;
   /** Validation of a status update. */
   validateStatusUpdate?(obj: T, old: T, errs: ErrorList): void;
+  /**
+   * Objects of this kind are stored under a store lease and expire (events, --event-ttl), as
+   * Kubernetes' TTLFunc. The registry puts every write of the kind under the shared lease of
+   * its LeaseManager; without one (or without this flag) objects live until deleted.
+   */
+  readonly storedWithTTL?: boolean;
   /** Field selector values beyond metadata.name and metadata.namespace. */
   fields?(obj: T): Record<string, string>;
-  /** The grace period a delete gets: the request's value, the object's default, or 0. */
+  /**
+   * The grace period a delete gets: the request's value, the object's default, or 0 (removed at
+   * once unless finalizers keep it). Pods: terminationGracePeriodSeconds, 0 when unscheduled or
+   * finished. A pending deletion is only ever shortened by a later delete.
+   */
   deleteGracePeriod?(obj: T, requested: number | undefined): number;
-  /** Whether a deleted object whose metadata.finalizers are gone may be removed (namespaces wait for spec.finalizers). */
+  /**
+   * Whether a deleted object whose metadata.finalizers are gone may be removed, both on delete
+   * and on the update that clears the last finalizer (namespaces wait for spec.finalizers).
+   */
   readyToRemove?(obj: T): boolean;
-  /** Changes made when a graceful deletion starts (a namespace turns Terminating). */
+  /** Changes made when a graceful deletion starts, on the object being marked (a namespace turns Terminating). */
   beginDelete?(obj: T): void;
   /**
    * Fills server-picked values (cluster IPs, node ports) before validation, and reports

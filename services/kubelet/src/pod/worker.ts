@@ -11,6 +11,9 @@
 //   5. all containers finished for good -> terminal phase, sandbox released;
 //   6. status -> StatusSink (only when changed); events -> EventSink.
 //
+// Its lifecycle is one state (PodLifecycle: syncing, terminated, terminating, finished), changed
+// only by nextLifecycle; each sync does what its state calls for.
+//
 // Probes run beside it (ProbeWorker per probe per container instance) and wake it when their
 // result changes; a failed liveness or startup probe has the container killed and restarted.
 import { createHash } from 'crypto';
@@ -48,7 +51,7 @@ interface Waiting {
 }
 
 /** What the worker knows about one container of the pod. */
-interface CRec {
+interface ContainerRecord {
   name: string;
   spec: corev1.Container;
   init: boolean;
@@ -86,30 +89,143 @@ interface CRec {
 
 const FALLBACK_GRACE_S = 30;
 
+/** A requested deletion: the grace period of its kills, and whether the kubelet hears of its end. */
+interface Deletion {
+  graceSeconds: number;
+  /** Call onTerminated when done (false: the pod is already gone from the API). */
+  notify: boolean;
+}
+
+/**
+ * Where a pod is in its life, as Kubernetes' pod workers track it (SyncPod, TerminatingPod,
+ * TerminatedPod, finished):
+ *   syncing     -> containers are run toward the spec;
+ *   terminated  -> every container finished for good (terminal phase, sandbox released), or
+ *                  the pod had finished before this worker began; only its status is reported;
+ *   terminating -> deletion requested: every container is stopped with the grace period
+ *                  (`terminalPhase`: the pod's phase is terminal already, or became so once
+ *                  its containers were stopped);
+ *   finished    -> a deleted pod's containers are gone and the kubelet was told: the worker ends.
+ */
+type PodLifecycle =
+  | { state: 'syncing' }
+  | { state: 'terminated' }
+  | { state: 'terminating'; deletion: Deletion; terminalPhase: boolean }
+  | { state: 'finished'; deletion: Deletion };
+
+/** What moves a pod from one lifecycle state to the next. */
+type LifecycleEvent =
+  /** Deletion requested; `explicitGrace`: a given grace period may shorten a running one. */
+  | { kind: 'deletionRequested'; graceSeconds: number; explicitGrace: boolean; notify: boolean }
+  /** Every container stopped for good: the pod's phase is terminal. */
+  | { kind: 'containersFinished' }
+  /** A deleted pod's containers and sandbox are gone and its last status is reported. */
+  | { kind: 'deletionDone' };
+
+/** The one place where the pod lifecycle changes. Events that do not apply leave it as it is. */
+function nextLifecycle(from: PodLifecycle, event: LifecycleEvent): PodLifecycle {
+  switch (event.kind) {
+    case 'deletionRequested': {
+      const requested: Deletion = { graceSeconds: event.graceSeconds, notify: event.notify };
+      if (from.state === 'syncing') return { state: 'terminating', deletion: requested, terminalPhase: false };
+      if (from.state === 'terminated') return { state: 'terminating', deletion: requested, terminalPhase: true };
+      // A deletion under way keeps its grace period unless a shorter one is given explicitly;
+      // once the kubelet must not be told, it never is.
+      const graceSeconds = event.explicitGrace ? Math.min(from.deletion.graceSeconds, event.graceSeconds) : from.deletion.graceSeconds;
+      return { ...from, deletion: { graceSeconds, notify: from.deletion.notify && event.notify } };
+    }
+    case 'containersFinished':
+      if (from.state === 'syncing') return { state: 'terminated' };
+      if (from.state === 'terminating') return { ...from, terminalPhase: true };
+      return from;
+    case 'deletionDone':
+      return from.state === 'terminating' ? { state: 'finished', deletion: from.deletion } : from;
+  }
+}
+
+/** The pod's phase is terminal: nothing runs again. */
+function isTerminalPhase(lifecycle: PodLifecycle): boolean {
+  return lifecycle.state === 'terminated' || lifecycle.state === 'finished' || (lifecycle.state === 'terminating' && lifecycle.terminalPhase);
+}
+
+/** The deletion requested for the pod, if any. */
+function deletionOf(lifecycle: PodLifecycle): Deletion | undefined {
+  return lifecycle.state === 'terminating' || lifecycle.state === 'finished' ? lifecycle.deletion : undefined;
+}
+
+/**
+ * Runs a sync function serially and level-triggered: a kick while a sync runs causes one more
+ * sync after it; a timer kicks it later. It ends when stopped or when `ended` says so.
+ */
+class SyncLoop {
+  private pending = false;
+  private running = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly syncOnce: () => Promise<void>,
+    private readonly ended: () => boolean,
+  ) {}
+
+  kick(): void {
+    if (!this.active()) return;
+    this.pending = true;
+    if (!this.running) void this.run();
+  }
+
+  /** A kick at `at` (ms since the epoch), replacing an earlier timer. */
+  schedule(at: number): void {
+    if (!this.active()) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), Math.max(0, at - Date.now()));
+    this.timer.unref?.();
+  }
+
+  cancelTimer(): void {
+    clearTimeout(this.timer);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer();
+  }
+
+  private active(): boolean {
+    return !this.stopped && !this.ended();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending && this.active()) {
+        this.pending = false;
+        await this.syncOnce();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
 export class PodWorker {
   pod: corev1.Pod;
   readonly uid: string;
   readonly ref: PodRef;
   private readonly deps: Required<Omit<PodWorkerDeps, 'onTerminated' | 'backoff'>> & Pick<PodWorkerDeps, 'onTerminated'>;
   private readonly log: Logger;
-  private readonly recs = new Map<string, CRec>();
+  private readonly recs = new Map<string, ContainerRecord>();
   private readonly crashBackoff: Backoff;
   private readonly retryBackoff: Backoff;
   private sandbox?: PodSandbox;
   private podIP = '';
   private startTime: string;
-  private terminal = false;
+  private lifecycle: PodLifecycle = { state: 'syncing' };
   /** Every init container completed once: the pod stays initialized. */
   private initialized = false;
-  private frozen = false;
-  /** Do not call onTerminated (the pod is already gone from the API). */
-  private silent = false;
-  private deleting?: { graceSeconds: number };
-  private finished = false;
-  private stopped = false;
-  private dirty = false;
-  private looping = false;
-  private wake?: NodeJS.Timeout;
+  /** False for a pod that had finished before this worker began: nothing of it is reported. */
+  private readonly reportsStatus: boolean;
+  private readonly loop: SyncLoop;
   private lastSent?: string;
   private lastStatus?: corev1.PodStatus;
   private resolveDone!: () => void;
@@ -141,12 +257,14 @@ export class PodWorker {
     this.retryBackoff = new Backoff(deps.backoff ?? DEFAULT_BACKOFF);
     this.startTime = pod.status?.startTime || new Date().toISOString();
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.loop = new SyncLoop(
+      () => this.syncOrRetry(),
+      () => this.lifecycle.state === 'finished',
+    );
     this.buildRecs();
     this.adopt(existing);
-    if (frozen) {
-      this.terminal = true;
-      this.frozen = true;
-    }
+    this.reportsStatus = !frozen;
+    if (frozen) this.lifecycle = { state: 'terminated' };
   }
 
   // ---- public --------------------------------------------------------------------------
@@ -158,12 +276,17 @@ export class PodWorker {
 
   /** True once every container finished for good (terminal phase) or the pod was stopped. */
   get isTerminal(): boolean {
-    return this.terminal || this.finished;
+    return isTerminalPhase(this.lifecycle);
+  }
+
+  /** A deletion was requested (the pod is terminating, or finished). */
+  private get isDeleting(): boolean {
+    return deletionOf(this.lifecycle) !== undefined;
   }
 
   /** True once the pod's containers are gone for good after deletion. */
   get isFinished(): boolean {
-    return this.finished;
+    return this.lifecycle.state === 'finished';
   }
 
   /**
@@ -189,8 +312,8 @@ export class PodWorker {
       const rec = this.recs.get(c.name ?? '');
       if (rec) rec.spec = c;
     }
-    if (pod.metadata?.deletionTimestamp && !this.deleting) {
-      this.deleting = { graceSeconds: gracePeriodSeconds(pod) };
+    if (pod.metadata?.deletionTimestamp) {
+      this.transition({ kind: 'deletionRequested', graceSeconds: gracePeriodSeconds(pod), explicitGrace: false, notify: true });
     }
     this.kick();
   }
@@ -200,31 +323,31 @@ export class PodWorker {
    * pod's) and report when done.
    */
   terminate(graceSeconds?: number, opts: { notify?: boolean } = {}): Promise<void> {
-    if (opts.notify === false) this.silent = true;
-    if (!this.deleting) this.deleting = { graceSeconds: graceSeconds ?? gracePeriodSeconds(this.pod) };
-    else if (graceSeconds !== undefined) this.deleting.graceSeconds = Math.min(this.deleting.graceSeconds, graceSeconds);
+    this.transition({
+      kind: 'deletionRequested',
+      graceSeconds: graceSeconds ?? gracePeriodSeconds(this.pod),
+      explicitGrace: graceSeconds !== undefined,
+      notify: opts.notify !== false,
+    });
     this.kick();
     return this.done;
   }
 
   /** Wakes the worker for a sync. */
   kick(): void {
-    if (this.stopped || this.finished) return;
-    this.dirty = true;
-    if (!this.looping) void this.loop();
+    this.loop.kick();
   }
 
   /** Stops the worker (kubelet shutdown): timers and probes end, containers keep running. */
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.wake);
+    this.loop.stop();
     for (const rec of this.recs.values()) this.stopProbes(rec);
   }
 
   // ---- setup ---------------------------------------------------------------------------
 
   private buildRecs(): void {
-    const mk = (spec: corev1.Container, init: boolean): CRec => ({
+    const mk = (spec: corev1.Container, init: boolean): ContainerRecord => ({
       name: spec.name ?? '',
       spec,
       init,
@@ -272,113 +395,122 @@ export class PodWorker {
 
   // ---- the loop ------------------------------------------------------------------------
 
-  private async loop(): Promise<void> {
-    this.looping = true;
+  private transition(event: LifecycleEvent): void {
+    const next = nextLifecycle(this.lifecycle, event);
+    if (next.state !== this.lifecycle.state) this.log.debug({ from: this.lifecycle.state, to: next.state }, 'pod lifecycle');
+    this.lifecycle = next;
+  }
+
+  /** One sync; a failure is logged and retried soon. */
+  private async syncOrRetry(): Promise<void> {
     try {
-      while (this.dirty && !this.stopped && !this.finished) {
-        this.dirty = false;
-        try {
-          await this.sync();
-        } catch (err) {
-          this.log.error({ err }, 'pod sync failed');
-          this.schedule(Date.now() + Math.min(this.deps.resyncMs, 1000));
-        }
-      }
-    } finally {
-      this.looping = false;
+      await this.sync();
+    } catch (err) {
+      this.log.error({ err }, 'pod sync failed');
+      this.schedule(Date.now() + Math.min(this.deps.resyncMs, 1000));
     }
   }
 
   private schedule(at: number): void {
-    if (this.stopped || this.finished) return;
-    clearTimeout(this.wake);
-    this.wake = setTimeout(() => this.kick(), Math.max(0, at - Date.now()));
-    this.wake.unref?.();
+    this.loop.schedule(at);
   }
 
-  private event(type: 'Normal' | 'Warning', reason: string, message: string, rec?: CRec): void {
+  private event(type: 'Normal' | 'Warning', reason: string, message: string, rec?: ContainerRecord): void {
     const fieldPath = rec ? `spec.${rec.init ? 'initContainers' : 'containers'}{${rec.name}}` : '';
     this.deps.eventSink.event({ pod: this.ref, fieldPath, type, reason, message, time: Date.now() });
   }
 
+  /** One sync: what the pod's lifecycle state calls for. */
   private async sync(): Promise<void> {
-    const rt = this.deps.runtime;
+    this.refreshContainers();
+    switch (this.lifecycle.state) {
+      case 'terminating':
+        return this.syncTerminating(this.lifecycle.deletion);
+      case 'terminated':
+        return this.publish();
+      case 'syncing':
+        return this.syncRunning();
+      case 'finished':
+        return;
+    }
+  }
+
+  /** The runtime's view of each container's latest instance. */
+  private refreshContainers(): void {
     for (const rec of this.recs.values()) {
-      if (rec.current) rec.current = rt.containerStatus(rec.current.id) ?? rec.current;
+      if (rec.current) rec.current = this.deps.runtime.containerStatus(rec.current.id) ?? rec.current;
     }
-    if (this.deleting) return this.syncTerminating();
-    if (this.terminal) {
-      await this.publish();
-      return;
-    }
+  }
+
+  /** A live pod: sandbox, init containers, then regular ones; finished once nothing runs again. */
+  private async syncRunning(): Promise<void> {
     const now = Date.now();
     for (const rec of this.recs.values()) this.noticeExit(rec, now);
     // Finished while no kubelet watched (or just now): no new sandbox for that.
     const finished = this.finishedFor();
-    if (finished) {
-      await this.finishPod(finished);
-      return;
-    }
-
-    // The sandbox.
-    if (!this.sandbox || this.sandbox.stopped) {
-      try {
-        this.sandbox = await rt.runPodSandbox({ uid: this.uid, name: this.ref.name, namespace: this.ref.namespace, annotations: this.pod.metadata?.annotations });
-        this.podIP = this.sandbox.ip;
-      } catch (err) {
-        const message = (err as Error).message;
-        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
-        await this.publish();
-        this.schedule(Date.now() + (err instanceof IpamExhaustedError ? this.deps.resyncMs : 1000));
-        return;
-      }
-    }
+    if (finished) return this.finishPod(finished);
+    if (!(await this.ensureSandbox())) return;
     if (!this.lastSent) await this.publish();
+    if (await this.syncInitContainers(now)) await this.syncRegularContainers(now);
+    const done = this.finishedFor();
+    if (done) return this.finishPod(done);
+    await this.publish();
+    this.scheduleNext();
+  }
 
-    // Init containers, in order; once the pod is initialized only sidecars are kept running.
-    let initDone = true;
+  /** The pod sandbox (and so the pod IP); false when it could not be created (retried later). */
+  private async ensureSandbox(): Promise<boolean> {
+    if (this.sandbox && !this.sandbox.stopped) return true;
+    try {
+      this.sandbox = await this.deps.runtime.runPodSandbox({ uid: this.uid, name: this.ref.name, namespace: this.ref.namespace, annotations: this.pod.metadata?.annotations });
+      this.podIP = this.sandbox.ip;
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+      await this.publish();
+      this.schedule(Date.now() + (err instanceof IpamExhaustedError ? this.deps.resyncMs : 1000));
+      return false;
+    }
+  }
+
+  /**
+   * Init containers, in order, each to success; sidecars are started and kept running. Once
+   * the pod is initialized only sidecars are looked after. Returns whether it is initialized.
+   */
+  private async syncInitContainers(now: number): Promise<boolean> {
     for (const rec of this.initRecs()) {
       if (rec.sidecar) {
         if (rec.current?.state !== 'running') await this.maybeStart(rec, now);
-        if (!rec.started && !this.initialized) {
-          initDone = false;
-          break;
-        }
+        if (!rec.started && !this.initialized) return false;
         continue;
       }
       if (this.initialized) continue;
       const cur = rec.current;
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;
-      initDone = false;
       if (cur?.state !== 'running') await this.maybeStart(rec, now);
-      break;
+      return false;
     }
-    if (initDone) this.initialized = true;
+    this.initialized = true;
+    return true;
+  }
 
-    if (initDone) {
-      const starts: Promise<void>[] = [];
-      for (const rec of this.mainRecs()) {
-        this.checkSpecChange(rec);
-        const cur = rec.current;
-        if (cur?.state === 'running' || rec.killing) continue;
-        if (cur?.state === 'exited' && !this.shouldRestart(rec, cur)) continue;
-        starts.push(this.maybeStart(rec, now));
-      }
-      await Promise.all(starts);
+  /** Regular containers, in parallel: started, restarted by the restart policy, or on a spec change. */
+  private async syncRegularContainers(now: number): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (const rec of this.mainRecs()) {
+      this.checkSpecChange(rec);
+      const cur = rec.current;
+      if (cur?.state === 'running' || rec.killing) continue;
+      if (cur?.state === 'exited' && !this.shouldRestart(rec, cur)) continue;
+      starts.push(this.maybeStart(rec, now));
     }
-
-    const done = this.finishedFor();
-    if (done) {
-      await this.finishPod(done);
-      return;
-    }
-    await this.publish();
-    this.scheduleNext();
+    await Promise.all(starts);
   }
 
   /** Why the pod is finished for good (nothing will run again), or undefined. */
   private finishedFor(): string | undefined {
-    const stoppedForGood = (r: CRec) => r.current?.state === 'exited' && !this.shouldRestart(r, r.current) && !r.killing;
+    const stoppedForGood = (r: ContainerRecord) => r.current?.state === 'exited' && !this.shouldRestart(r, r.current) && !r.killing;
     if (!this.initialized && this.initRecs().some((r) => !r.sidecar && stoppedForGood(r) && r.current?.exitCode !== 0)) return 'an init container failed';
     const mains = this.mainRecs();
     if (mains.length > 0 && mains.every(stoppedForGood)) return 'all containers exited';
@@ -395,15 +527,15 @@ export class PodWorker {
     this.schedule(next);
   }
 
-  private initRecs(): CRec[] {
+  private initRecs(): ContainerRecord[] {
     return [...this.recs.values()].filter((r) => r.init);
   }
 
-  private mainRecs(): CRec[] {
+  private mainRecs(): ContainerRecord[] {
     return [...this.recs.values()].filter((r) => !r.init);
   }
 
-  private shouldRestart(rec: CRec, info: ContainerInfo): boolean {
+  private shouldRestart(rec: ContainerRecord, info: ContainerInfo): boolean {
     if (rec.sidecar) return true;
     const policy = this.pod.spec?.restartPolicy || 'Always';
     if (rec.init) return info.exitCode !== 0 && policy !== 'Never';
@@ -413,7 +545,7 @@ export class PodWorker {
   }
 
   /** An instance exited: stop its probes and decide when it may restart. */
-  private noticeExit(rec: CRec, now: number): void {
+  private noticeExit(rec: ContainerRecord, now: number): void {
     const cur = rec.current;
     if (cur?.state !== 'exited' || rec.handledExit === cur.id) return;
     rec.handledExit = cur.id;
@@ -435,7 +567,7 @@ export class PodWorker {
   }
 
   /** A running container whose spec changed (image, command, …) is restarted. */
-  private checkSpecChange(rec: CRec): void {
+  private checkSpecChange(rec: ContainerRecord): void {
     const cur = rec.current;
     if (cur?.state !== 'running' || rec.killing || !rec.specHash) return;
     if (rec.specHash === specHash(rec.spec)) return;
@@ -444,7 +576,7 @@ export class PodWorker {
   }
 
   /** Starts the next instance of a container unless a back-off holds it. */
-  private async maybeStart(rec: CRec, now: number): Promise<void> {
+  private async maybeStart(rec: ContainerRecord, now: number): Promise<void> {
     const cur = rec.current;
     if (cur?.state === 'running' || rec.killing) return;
     if (now < rec.restartAt) {
@@ -470,7 +602,7 @@ export class PodWorker {
     await this.start(rec);
   }
 
-  private async start(rec: CRec): Promise<void> {
+  private async start(rec: ContainerRecord): Promise<void> {
     const rt = this.deps.runtime;
     const image = rec.spec.image ?? '';
     const retryKey = `retry/${rec.name}`;
@@ -526,7 +658,7 @@ export class PodWorker {
     this.collectGarbage(rec);
   }
 
-  private startFailed(rec: CRec, reason: string, message: string, firstEvent?: string): void {
+  private startFailed(rec: ContainerRecord, reason: string, message: string, firstEvent?: string): void {
     const delay = this.retryBackoff.onFailure(`retry/${rec.name}`);
     rec.retryAt = Date.now() + delay;
     // ErrImagePull stays for a moment (half the back-off, at most 1 s), then ImagePullBackOff.
@@ -538,7 +670,7 @@ export class PodWorker {
   }
 
   /** Keeps the current and previous instance of a container; older ones (and their logs) go. */
-  private collectGarbage(rec: CRec): void {
+  private collectGarbage(rec: ContainerRecord): void {
     const keep = new Set([rec.current?.id, rec.previous?.id]);
     for (const c of this.deps.runtime.listContainers(this.uid)) {
       if (c.name === rec.name && c.state === 'exited' && !keep.has(c.id)) {
@@ -549,7 +681,7 @@ export class PodWorker {
 
   // ---- probes --------------------------------------------------------------------------
 
-  private startProbes(rec: CRec): void {
+  private startProbes(rec: ContainerRecord): void {
     this.stopProbes(rec);
     const cur = rec.current;
     if (cur?.state !== 'running') return;
@@ -571,7 +703,7 @@ export class PodWorker {
         startedAt: cur.startedAt,
         gate: kind === 'startup' ? undefined : () => rec.started && rec.current?.id === instance,
         onAttempt: (o) => {
-          if (!o.ok && rec.current?.id === instance && !this.deleting) this.event('Warning', 'Unhealthy', `${label} probe failed: ${o.message}`, rec);
+          if (!o.ok && rec.current?.id === instance && !this.isDeleting) this.event('Warning', 'Unhealthy', `${label} probe failed: ${o.message}`, rec);
         },
         onChange: (ok) => this.onProbeResult(rec, instance, kind, ok, probe),
       });
@@ -580,13 +712,13 @@ export class PodWorker {
     }
   }
 
-  private stopProbes(rec: CRec): void {
+  private stopProbes(rec: ContainerRecord): void {
     for (const w of rec.probes) w.stop();
     rec.probes = [];
   }
 
-  private onProbeResult(rec: CRec, instance: string, kind: ProbeKind, ok: boolean, probe: corev1.Probe): void {
-    if (rec.current?.id !== instance || this.deleting) return;
+  private onProbeResult(rec: ContainerRecord, instance: string, kind: ProbeKind, ok: boolean, probe: corev1.Probe): void {
+    if (rec.current?.id !== instance || this.isDeleting) return;
     this.log.info({ container: rec.name, probe: kind, ok }, 'probe result changed');
     if (kind === 'readiness') {
       rec.ready = ok && rec.started;
@@ -602,7 +734,7 @@ export class PodWorker {
   }
 
   /** Stops the current instance in the background; the sync loop continues meanwhile. */
-  private kill(rec: CRec, message: string, graceSeconds: number): void {
+  private kill(rec: ContainerRecord, message: string, graceSeconds: number): void {
     const cur = rec.current;
     if (cur?.state !== 'running' || rec.killing) return;
     this.stopProbes(rec);
@@ -634,21 +766,21 @@ export class PodWorker {
         rec.ready = false;
       }),
     );
-    this.terminal = true;
+    this.transition({ kind: 'containersFinished' });
     await this.deps.runtime.stopPodSandbox(this.uid);
     await this.publish();
   }
 
   /** Deletion: stop everything with the grace period, then report done. */
-  private async syncTerminating(): Promise<void> {
-    const grace = this.deleting!.graceSeconds;
+  private async syncTerminating(deletion: Deletion): Promise<void> {
+    const grace = deletion.graceSeconds;
     const recs = [...this.recs.values()];
     for (const rec of recs) {
       this.stopProbes(rec);
       rec.ready = false;
     }
     await this.publish();
-    const stopAll = async (list: CRec[]) =>
+    const stopAll = async (list: ContainerRecord[]) =>
       Promise.all(
         list.map(async (rec) => {
           if (rec.killing) await rec.killing;
@@ -666,13 +798,14 @@ export class PodWorker {
     await stopAll(recs.filter((r) => !r.init));
     await stopAll(recs.filter((r) => r.init));
     await this.deps.runtime.stopPodSandbox(this.uid);
-    this.terminal = true;
+    this.transition({ kind: 'containersFinished' });
     await this.publish();
-    this.finished = true;
-    clearTimeout(this.wake);
+    this.transition({ kind: 'deletionDone' });
+    this.loop.cancelTimer();
     this.log.info('pod terminated');
     try {
-      if (!this.silent) await this.deps.onTerminated?.(this.pod);
+      // Read now: a later terminate() may have said the kubelet must not be told.
+      if (deletionOf(this.lifecycle)?.notify !== false) await this.deps.onTerminated?.(this.pod);
     } finally {
       this.resolveDone();
     }
@@ -680,7 +813,7 @@ export class PodWorker {
 
   // ---- status --------------------------------------------------------------------------
 
-  private containerStatus(rec: CRec, initDone: boolean, now: number): corev1.ContainerStatus {
+  private containerStatus(rec: ContainerRecord, initDone: boolean, now: number): corev1.ContainerStatus {
     const rt = this.deps.runtime.type;
     const cur = rec.current;
     const s: corev1.ContainerStatus = {
@@ -700,11 +833,11 @@ export class PodWorker {
     if (cur.state === 'running') {
       s.state = { running: { startedAt: iso(cur.startedAt) } };
       if (rec.previous) s.lastState = { terminated: terminatedState(rec.previous, rt) };
-      s.ready = rec.ready && !this.deleting;
+      s.ready = rec.ready && !this.isDeleting;
       s.started = rec.started;
       return s;
     }
-    const restarting = !this.terminal && !this.deleting && this.shouldRestart(rec, cur);
+    const restarting = !this.isTerminal && !this.isDeleting && this.shouldRestart(rec, cur);
     if (restarting) {
       const waiting = rec.waiting ?? (now < rec.restartAt ? { reason: 'CrashLoopBackOff' } : { reason: 'ContainerCreating' });
       s.state = { waiting: waitingState(waiting) };
@@ -723,7 +856,7 @@ export class PodWorker {
     const init = initRecs.map((r) => this.containerStatus(r, initDone, now));
     const containers = this.mainRecs().map((r) => this.containerStatus(r, initDone, now));
     const spec = this.pod.spec;
-    const phase = computePhase(spec, init, containers, this.terminal, this.initialized);
+    const phase = computePhase(spec, init, containers, this.isTerminal, this.initialized);
     const hostIP = this.deps.node.ip;
     const status: corev1.PodStatus = {
       phase,
@@ -738,7 +871,7 @@ export class PodWorker {
         init,
         containers,
         phase,
-        sandboxReady: !!this.sandbox && !this.sandbox.stopped && !this.terminal,
+        sandboxReady: !!this.sandbox && !this.sandbox.stopped && !this.isTerminal,
         now,
         generation: this.pod.metadata?.generation,
       }),
@@ -756,7 +889,7 @@ export class PodWorker {
   }
 
   private async publish(): Promise<void> {
-    if (this.frozen) return;
+    if (!this.reportsStatus) return;
     const status = this.computeStatus();
     this.lastStatus = status;
     const text = JSON.stringify(status);

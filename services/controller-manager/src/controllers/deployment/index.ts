@@ -86,9 +86,9 @@ const APPS_V1 = 'apps/v1';
 const CONTROLLER_KIND: ControllerKind = { apiVersion: APPS_V1, kind: 'Deployment' };
 
 /** The state of one reconcile: the Deployment as last written, and its ReplicaSets. */
-interface Work {
-  d: Deployment;
-  rsList: ReplicaSet[];
+interface SyncContext {
+  deployment: Deployment;
+  replicaSets: ReplicaSet[];
 }
 
 function errorMessage(err: unknown): string {
@@ -115,9 +115,9 @@ export class DeploymentController extends BaseController {
     this.queue = this.addLoop(NAME, opts.workers ?? 5, (key) => this.reconcile(key));
 
     this.deployments.addEventHandler({
-      onAdd: (d) => this.queue.add(keyOf(d)),
-      onUpdate: (_o, d) => this.queue.add(keyOf(d)),
-      onDelete: (d) => this.queue.add(keyOf(d)),
+      onAdd: (deployment) => this.queue.add(keyOf(deployment)),
+      onUpdate: (_o, deployment) => this.queue.add(keyOf(deployment)),
+      onDelete: (deployment) => this.queue.add(keyOf(deployment)),
     });
     this.replicaSets.addEventHandler({
       onAdd: (rs) => this.replicaSetChanged(undefined, rs),
@@ -131,15 +131,15 @@ export class DeploymentController extends BaseController {
 
   private resolve(namespace: string, ref: { kind?: string; name?: string; uid?: string } | undefined): Deployment | undefined {
     if (ref?.kind !== CONTROLLER_KIND.kind) return undefined;
-    const d = this.deployments.lister.get(ref.name ?? '', namespace);
-    return d && d.metadata?.uid === ref.uid ? d : undefined;
+    const deployment = this.deployments.lister.get(ref.name ?? '', namespace);
+    return deployment && deployment.metadata?.uid === ref.uid ? deployment : undefined;
   }
 
   private selecting(rs: ReplicaSet): Deployment[] {
-    return this.deployments.lister.list({ namespace: rs.metadata?.namespace ?? '' }).filter((d) => {
-      if (isEmptySelector(d.spec?.selector)) return false;
+    return this.deployments.lister.list({ namespace: rs.metadata?.namespace ?? '' }).filter((deployment) => {
+      if (isEmptySelector(deployment.spec?.selector)) return false;
       try {
-        return labelSelectorAsSelector(d.spec?.selector).matches(labelsOf(rs));
+        return labelSelectorAsSelector(deployment.spec?.selector).matches(labelsOf(rs));
       } catch {
         return false;
       }
@@ -157,21 +157,21 @@ export class DeploymentController extends BaseController {
     const oldRef = old ? controllerOf(old) : undefined;
     const refChanged = !!old && !semanticEqual(ref, oldRef);
     if (refChanged && oldRef) {
-      const d = this.resolve(ns, oldRef);
-      if (d) this.queue.add(keyOf(d));
+      const deployment = this.resolve(ns, oldRef);
+      if (deployment) this.queue.add(keyOf(deployment));
     }
     if (ref) {
-      const d = this.resolve(ns, ref);
-      if (d) this.queue.add(keyOf(d));
+      const deployment = this.resolve(ns, ref);
+      if (deployment) this.queue.add(keyOf(deployment));
       return;
     }
     const labelsChanged = !old || !semanticEqual(labelsOf(old), labelsOf(rs));
-    if (labelsChanged || refChanged) for (const d of this.selecting(rs)) this.queue.add(keyOf(d));
+    if (labelsChanged || refChanged) for (const deployment of this.selecting(rs)) this.queue.add(keyOf(deployment));
   }
 
   private replicaSetDeleted(rs: ReplicaSet): void {
-    const d = this.resolve(rs.metadata?.namespace ?? '', controllerOf(rs));
-    if (d) this.queue.add(keyOf(d));
+    const deployment = this.resolve(rs.metadata?.namespace ?? '', controllerOf(rs));
+    if (deployment) this.queue.add(keyOf(deployment));
   }
 
   /** A Recreate rollout waits for the old pods to be gone: look again when one goes. */
@@ -181,12 +181,12 @@ export class DeploymentController extends BaseController {
     if (ref?.kind !== 'ReplicaSet') return;
     const rs = this.replicaSets.lister.get(ref.name ?? '', ns);
     if (!rs || rs.metadata?.uid !== ref.uid) return;
-    const d = this.resolve(ns, controllerOf(rs));
-    if (d && !isRollingUpdate(d)) this.queue.add(keyOf(d));
+    const deployment = this.resolve(ns, controllerOf(rs));
+    if (deployment && !isRollingUpdate(deployment)) this.queue.add(keyOf(deployment));
   }
 
-  private ref(d: Deployment): Deployment {
-    return { ...d, ...CONTROLLER_KIND };
+  private ref(deployment: Deployment): Deployment {
+    return { ...deployment, ...CONTROLLER_KIND };
   }
 
   // ---- reconcile -------------------------------------------------------------------------
@@ -195,61 +195,61 @@ export class DeploymentController extends BaseController {
     const { namespace, name } = splitKey(key);
     const cached = this.deployments.lister.get(name, namespace);
     if (!cached) return;
-    const w: Work = { d: deepCopy(cached), rsList: [] };
-    if (isEmptySelector(w.d.spec?.selector)) {
-      this.recorder.event(this.ref(w.d), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
-      if ((w.d.status?.observedGeneration ?? 0) < (w.d.metadata?.generation ?? 0)) {
-        await this.writeStatus(w, { ...w.d.status, observedGeneration: w.d.metadata?.generation ?? 0 });
+    const syncCtx: SyncContext = { deployment: deepCopy(cached), replicaSets: [] };
+    if (isEmptySelector(syncCtx.deployment.spec?.selector)) {
+      this.recorder.event(this.ref(syncCtx.deployment), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
+      if ((syncCtx.deployment.status?.observedGeneration ?? 0) < (syncCtx.deployment.metadata?.generation ?? 0)) {
+        await this.writeStatus(syncCtx, { ...syncCtx.deployment.status, observedGeneration: syncCtx.deployment.metadata?.generation ?? 0 });
       }
       return;
     }
     let selector: LabelSelector;
     try {
-      selector = labelSelectorAsSelector(w.d.spec?.selector);
+      selector = labelSelectorAsSelector(syncCtx.deployment.spec?.selector);
     } catch (err) {
-      this.recorder.event(this.ref(w.d), 'Warning', 'InvalidSelector', errorMessage(err));
+      this.recorder.event(this.ref(syncCtx.deployment), 'Warning', 'InvalidSelector', errorMessage(err));
       return;
     }
-    w.rsList = await this.claimReplicaSets(w.d, selector);
+    syncCtx.replicaSets = await this.claimReplicaSets(syncCtx.deployment, selector);
 
-    if (w.d.metadata?.deletionTimestamp) {
-      await this.syncStatusOnly(w);
+    if (syncCtx.deployment.metadata?.deletionTimestamp) {
+      await this.syncStatusOnly(syncCtx);
       return;
     }
-    await this.checkPausedConditions(w);
-    if (w.d.spec?.paused) {
-      await this.sync(w);
+    await this.checkPausedConditions(syncCtx);
+    if (syncCtx.deployment.spec?.paused) {
+      await this.sync(syncCtx);
       return;
     }
-    if (await this.isScalingEvent(w)) {
-      await this.sync(w);
+    if (await this.isScalingEvent(syncCtx)) {
+      await this.sync(syncCtx);
       return;
     }
-    if (isRollingUpdate(w.d)) await this.rolloutRolling(w);
-    else await this.rolloutRecreate(w, this.podMap(w, selector));
+    if (isRollingUpdate(syncCtx.deployment)) await this.rolloutRolling(syncCtx);
+    else await this.rolloutRecreate(syncCtx, this.podMap(syncCtx, selector));
   }
 
   /** Adopts matching orphan ReplicaSets, releases owned ones that stopped matching (util/controllerref.ts). */
-  private async claimReplicaSets(d: Deployment, selector: LabelSelector): Promise<ReplicaSet[]> {
+  private async claimReplicaSets(deployment: Deployment, selector: LabelSelector): Promise<ReplicaSet[]> {
     const cs = this.ctx.clientset;
     const manager = new ControllerRefManager<ReplicaSet>({
-      controller: d,
+      controller: deployment,
       controllerKind: CONTROLLER_KIND,
       selector,
       objectKind: 'ReplicaSet',
       objects: cs.replicaSets,
-      canAdopt: recheckDeletionTimestamp(freshController(cs.deployments, d, CONTROLLER_KIND)),
+      canAdopt: recheckDeletionTimestamp(freshController(cs.deployments, deployment, CONTROLLER_KIND)),
     });
-    const claimed = await manager.claim(this.replicaSets.lister.list({ namespace: d.metadata?.namespace ?? '' }));
+    const claimed = await manager.claim(this.replicaSets.lister.list({ namespace: deployment.metadata?.namespace ?? '' }));
     // Copies: the reconcile replaces its ReplicaSets as it writes them; the cache's are frozen.
     return claimed.map((rs) => deepCopy(rs));
   }
 
   /** The Deployment's pods by the uid of the ReplicaSet controlling them. */
-  private podMap(w: Work, selector: LabelSelector): Map<string, Pod[]> {
+  private podMap(syncCtx: SyncContext, selector: LabelSelector): Map<string, Pod[]> {
     const map = new Map<string, Pod[]>();
-    for (const rs of w.rsList) map.set(rs.metadata?.uid ?? '', []);
-    for (const pod of this.pods.lister.list({ namespace: w.d.metadata?.namespace ?? '' })) {
+    for (const rs of syncCtx.replicaSets) map.set(rs.metadata?.uid ?? '', []);
+    for (const pod of this.pods.lister.list({ namespace: syncCtx.deployment.metadata?.namespace ?? '' })) {
       if (!selector.matches(labelsOf(pod))) continue;
       const list = map.get(controllerOf(pod)?.uid ?? '');
       if (list) list.push(pod);
@@ -259,34 +259,34 @@ export class DeploymentController extends BaseController {
 
   // ---- writes ----------------------------------------------------------------------------
 
-  private async writeStatus(w: Work, status: appsv1.DeploymentStatus): Promise<void> {
-    const copy = deepCopy(w.d);
+  private async writeStatus(syncCtx: SyncContext, status: appsv1.DeploymentStatus): Promise<void> {
+    const copy = deepCopy(syncCtx.deployment);
     copy.status = status;
     const out = await this.ctx.clientset.deployments.updateStatus(copy);
-    w.d = { ...out, status: out.status ?? status };
+    syncCtx.deployment = { ...out, status: out.status ?? status };
   }
 
   /** Sets the Deployment's revision annotation (an update of its metadata). */
-  private async writeRevision(w: Work, revision: number): Promise<void> {
-    if (revisionOf(w.d) === revision) return;
-    const copy = deepCopy(w.d);
+  private async writeRevision(syncCtx: SyncContext, revision: number): Promise<void> {
+    if (revisionOf(syncCtx.deployment) === revision) return;
+    const copy = deepCopy(syncCtx.deployment);
     copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, [REVISION_ANNOTATION]: String(revision) } };
-    const status = w.d.status;
+    const status = syncCtx.deployment.status;
     const out = await this.ctx.clientset.deployments.update(copy);
-    w.d = { ...out, status };
+    syncCtx.deployment = { ...out, status };
   }
 
-  private replaceRS(w: Work, rs: ReplicaSet): ReplicaSet {
-    const i = w.rsList.findIndex((x) => x.metadata?.uid === rs.metadata?.uid);
-    if (i >= 0) w.rsList[i] = rs;
-    else w.rsList.push(rs);
+  private replaceRS(syncCtx: SyncContext, rs: ReplicaSet): ReplicaSet {
+    const i = syncCtx.replicaSets.findIndex((x) => x.metadata?.uid === rs.metadata?.uid);
+    if (i >= 0) syncCtx.replicaSets[i] = rs;
+    else syncCtx.replicaSets.push(rs);
     return rs;
   }
 
   /** Sets a ReplicaSet's replicas (and replica annotations); records a scaling event. */
-  private async scaleReplicaSet(w: Work, rs: ReplicaSet, newScale: number, operation: string): Promise<{ scaled: boolean; rs: ReplicaSet }> {
-    const desired = replicasOf(w.d);
-    const max = desired + maxSurge(w.d);
+  private async scaleReplicaSet(syncCtx: SyncContext, rs: ReplicaSet, newScale: number, operation: string): Promise<{ scaled: boolean; rs: ReplicaSet }> {
+    const desired = replicasOf(syncCtx.deployment);
+    const max = desired + maxSurge(syncCtx.deployment);
     const oldScale = replicasOf(rs);
     const sizeNeedsUpdate = oldScale !== newScale;
     if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, desired, max)) return { scaled: false, rs };
@@ -307,10 +307,10 @@ export class DeploymentController extends BaseController {
       if (live.metadata?.uid !== rs.metadata?.uid || (live.metadata?.generation ?? 0) !== (rs.metadata?.generation ?? 0)) throw err;
       result = await write(live);
     }
-    const updated = this.replaceRS(w, result);
+    const updated = this.replaceRS(syncCtx, result);
     if (sizeNeedsUpdate) {
       this.recorder.event(
-        this.ref(w.d),
+        this.ref(syncCtx.deployment),
         'Normal',
         'ScalingReplicaSet',
         `Scaled ${operation} replica set ${rs.metadata?.name} from ${oldScale} to ${newScale}`,
@@ -319,9 +319,9 @@ export class DeploymentController extends BaseController {
     return { scaled: sizeNeedsUpdate, rs: updated };
   }
 
-  private async scaleAndRecord(w: Work, rs: ReplicaSet, newScale: number): Promise<{ scaled: boolean; rs: ReplicaSet }> {
+  private async scaleAndRecord(syncCtx: SyncContext, rs: ReplicaSet, newScale: number): Promise<{ scaled: boolean; rs: ReplicaSet }> {
     if (replicasOf(rs) === newScale) return { scaled: false, rs };
-    return this.scaleReplicaSet(w, rs, newScale, replicasOf(rs) > newScale ? 'down' : 'up');
+    return this.scaleReplicaSet(syncCtx, rs, newScale, replicasOf(rs) > newScale ? 'down' : 'up');
   }
 
   // ---- new and old ReplicaSets, revisions -------------------------------------------------
@@ -330,10 +330,10 @@ export class DeploymentController extends BaseController {
    * The new ReplicaSet (running the current template) and the old ones, after bringing the
    * revisions up to date. With `create`, a missing new ReplicaSet is created.
    */
-  private async getAllReplicaSetsAndSyncRevision(w: Work, create: boolean): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
-    const existing = this.findNewReplicaSet(w);
-    const oldRSs = w.rsList.filter((rs) => rs !== existing);
-    const newRS = await this.getNewReplicaSet(w, existing, oldRSs, create);
+  private async getAllReplicaSetsAndSyncRevision(syncCtx: SyncContext, create: boolean): Promise<{ newRS?: ReplicaSet; oldRSs: ReplicaSet[] }> {
+    const existing = this.findNewReplicaSet(syncCtx);
+    const oldRSs = syncCtx.replicaSets.filter((rs) => rs !== existing);
+    const newRS = await this.getNewReplicaSet(syncCtx, existing, oldRSs, create);
     return { newRS, oldRSs };
   }
 
@@ -342,55 +342,55 @@ export class DeploymentController extends BaseController {
    * that, an owned ReplicaSet carrying the hash of the current template: it was made from
    * this template, so it must never be created twice even if a comparison disagrees.
    */
-  private findNewReplicaSet(w: Work): ReplicaSet | undefined {
-    const sorted = [...w.rsList].sort(byCreation);
-    const equal = sorted.find((rs) => equalIgnoreHash(rs.spec?.template, w.d.spec?.template));
+  private findNewReplicaSet(syncCtx: SyncContext): ReplicaSet | undefined {
+    const sorted = [...syncCtx.replicaSets].sort(byCreation);
+    const equal = sorted.find((rs) => equalIgnoreHash(rs.spec?.template, syncCtx.deployment.spec?.template));
     if (equal) return equal;
-    const hash = computeHash(w.d.spec?.template, w.d.status?.collisionCount);
+    const hash = computeHash(syncCtx.deployment.spec?.template, syncCtx.deployment.status?.collisionCount);
     return sorted.find((rs) => rs.spec?.template?.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] === hash);
   }
 
-  private async getNewReplicaSet(w: Work, existing: ReplicaSet | undefined, oldRSs: ReplicaSet[], create: boolean): Promise<ReplicaSet | undefined> {
-    const d = w.d;
+  private async getNewReplicaSet(syncCtx: SyncContext, existing: ReplicaSet | undefined, oldRSs: ReplicaSet[], create: boolean): Promise<ReplicaSet | undefined> {
+    const deployment = syncCtx.deployment;
     const cs = this.ctx.clientset;
     const newRevision = maxRevision(oldRSs) + 1;
     if (existing) {
       const copy = deepCopy(existing);
-      const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
-      const minReady = d.spec?.minReadySeconds ?? 0;
+      const annotationsUpdated = setNewReplicaSetAnnotations(deployment, copy, newRevision, true);
+      const minReady = deployment.spec?.minReadySeconds ?? 0;
       if (annotationsUpdated || (copy.spec?.minReadySeconds ?? 0) !== minReady) {
         copy.spec = { ...copy.spec, minReadySeconds: minReady };
-        return this.replaceRS(w, await cs.replicaSets.update(copy));
+        return this.replaceRS(syncCtx, await cs.replicaSets.update(copy));
       }
-      await this.writeRevision(w, revisionOf(copy));
-      if (hasProgressDeadline(w.d) && !getCondition(w.d.status, PROGRESSING)) {
-        const status = deepCopy(w.d.status ?? {});
+      await this.writeRevision(syncCtx, revisionOf(copy));
+      if (hasProgressDeadline(syncCtx.deployment) && !getCondition(syncCtx.deployment.status, PROGRESSING)) {
+        const status = deepCopy(syncCtx.deployment.status ?? {});
         setCondition(status, newCondition(PROGRESSING, 'True', REASON.foundNewReplicaSet, `Found new replica set "${copy.metadata?.name}"`, this.ctx.clock.now()));
-        await this.writeStatus(w, status);
+        await this.writeStatus(syncCtx, status);
       }
       return existing;
     }
     if (!create) return undefined;
 
-    const template = deepCopy(d.spec?.template ?? {});
-    const hash = computeHash(d.spec?.template, d.status?.collisionCount);
+    const template = deepCopy(deployment.spec?.template ?? {});
+    const hash = computeHash(deployment.spec?.template, deployment.status?.collisionCount);
     template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash } };
-    const selector = deepCopy(d.spec?.selector ?? {});
+    const selector = deepCopy(deployment.spec?.selector ?? {});
     selector.matchLabels = { ...selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash };
     const rs: ReplicaSet = {
       apiVersion: APPS_V1,
       kind: 'ReplicaSet',
       metadata: {
-        name: `${d.metadata?.name}-${hash}`,
-        namespace: d.metadata?.namespace,
-        ownerReferences: [controllerRef(d, CONTROLLER_KIND)],
+        name: `${deployment.metadata?.name}-${hash}`,
+        namespace: deployment.metadata?.namespace,
+        ownerReferences: [controllerRef(deployment, CONTROLLER_KIND)],
         labels: { ...template.metadata.labels },
       },
-      spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },
+      spec: { replicas: 0, minReadySeconds: deployment.spec?.minReadySeconds ?? 0, selector, template },
     };
-    const newReplicas = newRSNewReplicas(d, [...oldRSs, rs], rs);
+    const newReplicas = newRSNewReplicas(deployment, [...oldRSs, rs], rs);
     rs.spec!.replicas = newReplicas;
-    setNewReplicaSetAnnotations(d, rs, newRevision, false);
+    setNewReplicaSetAnnotations(deployment, rs, newRevision, false);
 
     let created: ReplicaSet;
     let alreadyExisted = false;
@@ -399,36 +399,36 @@ export class DeploymentController extends BaseController {
     } catch (err) {
       if (isAlreadyExists(err)) {
         // A slow cache, or a hash collision with a ReplicaSet that is not ours.
-        const other = await cs.replicaSets.get(rs.metadata!.name!, { namespace: d.metadata?.namespace });
-        if (controllerOf(other)?.uid === d.metadata?.uid && equalIgnoreHash(other.spec?.template, d.spec?.template)) {
+        const other = await cs.replicaSets.get(rs.metadata!.name!, { namespace: deployment.metadata?.namespace });
+        if (controllerOf(other)?.uid === deployment.metadata?.uid && equalIgnoreHash(other.spec?.template, deployment.spec?.template)) {
           created = other;
           alreadyExisted = true;
         } else {
-          const status = deepCopy(d.status ?? {});
+          const status = deepCopy(deployment.status ?? {});
           status.collisionCount = (status.collisionCount ?? 0) + 1;
-          await this.writeStatus(w, status);
+          await this.writeStatus(syncCtx, status);
           throw err;
         }
       } else {
         const msg = `Failed to create new replica set "${rs.metadata?.name}": ${errorMessage(err)}`;
-        if (hasProgressDeadline(d)) {
-          const status = deepCopy(d.status ?? {});
+        if (hasProgressDeadline(deployment)) {
+          const status = deepCopy(deployment.status ?? {});
           setCondition(status, newCondition(PROGRESSING, 'False', REASON.failedRSCreate, msg, this.ctx.clock.now()));
-          await this.writeStatus(w, status).catch(() => undefined);
+          await this.writeStatus(syncCtx, status).catch(() => undefined);
         }
-        this.recorder.event(this.ref(d), 'Warning', REASON.failedRSCreate, msg);
+        this.recorder.event(this.ref(deployment), 'Warning', REASON.failedRSCreate, msg);
         throw err;
       }
     }
-    this.replaceRS(w, created);
+    this.replaceRS(syncCtx, created);
     if (!alreadyExisted && newReplicas > 0) {
-      this.recorder.event(this.ref(d), 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata?.name} from 0 to ${newReplicas}`);
+      this.recorder.event(this.ref(deployment), 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata?.name} from 0 to ${newReplicas}`);
     }
-    await this.writeRevision(w, newRevision);
-    if (!alreadyExisted && hasProgressDeadline(w.d)) {
-      const status = deepCopy(w.d.status ?? {});
+    await this.writeRevision(syncCtx, newRevision);
+    if (!alreadyExisted && hasProgressDeadline(syncCtx.deployment)) {
+      const status = deepCopy(syncCtx.deployment.status ?? {});
       setCondition(status, newCondition(PROGRESSING, 'True', REASON.newReplicaSet, `Created new replica set "${created.metadata?.name}"`, this.ctx.clock.now()));
-      await this.writeStatus(w, status);
+      await this.writeStatus(syncCtx, status);
     }
     return created;
   }
@@ -436,9 +436,9 @@ export class DeploymentController extends BaseController {
   // ---- scaling (paused Deployments and changes of spec.replicas) ---------------------------
 
   /** A change of spec.replicas: some active ReplicaSet was sized for another replica count. */
-  private async isScalingEvent(w: Work): Promise<boolean> {
-    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, false);
-    const replicas = replicasOf(w.d);
+  private async isScalingEvent(syncCtx: SyncContext): Promise<boolean> {
+    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, false);
+    const replicas = replicasOf(syncCtx.deployment);
     for (const rs of filterActive([...oldRSs, newRS])) {
       const desired = desiredReplicasAnnotation(rs);
       if (desired !== undefined && desired !== replicas) return true;
@@ -446,11 +446,11 @@ export class DeploymentController extends BaseController {
     return false;
   }
 
-  private async sync(w: Work): Promise<void> {
-    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, false);
-    await this.scale(w, newRS, oldRSs);
-    if (w.d.spec?.paused) await this.cleanupDeployment(w, oldRSs);
-    await this.syncDeploymentStatus(w, [...oldRSs, newRS], newRS);
+  private async sync(syncCtx: SyncContext): Promise<void> {
+    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, false);
+    await this.scale(syncCtx, newRS, oldRSs);
+    if (syncCtx.deployment.spec?.paused) await this.cleanupDeployment(syncCtx, oldRSs);
+    await this.syncDeploymentStatus(syncCtx, [...oldRSs, newRS], newRS);
   }
 
   /**
@@ -458,21 +458,21 @@ export class DeploymentController extends BaseController {
    * rolling update, each active ReplicaSet in proportion to its size (leftovers to the
    * largest), so that a rollout in progress keeps its shape.
    */
-  private async scale(w: Work, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<void> {
-    const d = w.d;
-    const replicas = replicasOf(d);
+  private async scale(syncCtx: SyncContext, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): Promise<void> {
+    const deployment = syncCtx.deployment;
+    const replicas = replicasOf(deployment);
     const activeOrLatest = findActiveOrLatest(newRS, oldRSs);
     if (activeOrLatest) {
-      if (replicasOf(activeOrLatest) !== replicas) await this.scaleAndRecord(w, activeOrLatest, replicas);
+      if (replicasOf(activeOrLatest) !== replicas) await this.scaleAndRecord(syncCtx, activeOrLatest, replicas);
       return;
     }
-    if (isSaturated(d, newRS)) {
-      for (const old of filterActive(oldRSs)) await this.scaleAndRecord(w, old, 0);
+    if (isSaturated(deployment, newRS)) {
+      for (const old of filterActive(oldRSs)) await this.scaleAndRecord(syncCtx, old, 0);
       return;
     }
-    if (!isRollingUpdate(d)) return;
+    if (!isRollingUpdate(deployment)) return;
     const allRSs = filterActive([...oldRSs, newRS]);
-    const allowedSize = replicas > 0 ? replicas + maxSurge(d) : 0;
+    const allowedSize = replicas > 0 ? replicas + maxSurge(deployment) : 0;
     const toAdd = allowedSize - replicaCount(allRSs);
     let operation = '';
     if (toAdd > 0) {
@@ -486,7 +486,7 @@ export class DeploymentController extends BaseController {
     let added = 0;
     for (const rs of allRSs) {
       if (toAdd !== 0) {
-        const proportion = getProportion(rs, d, toAdd, added);
+        const proportion = getProportion(rs, deployment, toAdd, added);
         sizes.set(rs, replicasOf(rs) + proportion);
         added += proportion;
       } else sizes.set(rs, replicasOf(rs));
@@ -494,51 +494,51 @@ export class DeploymentController extends BaseController {
     for (let i = 0; i < allRSs.length; i++) {
       const rs = allRSs[i];
       if (i === 0 && toAdd !== 0) sizes.set(rs, Math.max(0, sizes.get(rs)! + (toAdd - added)));
-      await this.scaleReplicaSet(w, rs, sizes.get(rs)!, operation);
+      await this.scaleReplicaSet(syncCtx, rs, sizes.get(rs)!, operation);
     }
   }
 
   // ---- rollouts --------------------------------------------------------------------------
 
-  private async rolloutRolling(w: Work): Promise<void> {
-    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, true);
+  private async rolloutRolling(syncCtx: SyncContext): Promise<void> {
+    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, true);
     const allRSs = [...oldRSs, newRS!];
-    if (await this.reconcileNewReplicaSet(w, allRSs, newRS!)) {
-      await this.syncRolloutStatus(w, allRSs, newRS);
+    if (await this.reconcileNewReplicaSet(syncCtx, allRSs, newRS!)) {
+      await this.syncRolloutStatus(syncCtx, allRSs, newRS);
       return;
     }
-    if (await this.reconcileOldReplicaSets(w, allRSs, filterActive(oldRSs), newRS!)) {
-      await this.syncRolloutStatus(w, allRSs, newRS);
+    if (await this.reconcileOldReplicaSets(syncCtx, allRSs, filterActive(oldRSs), newRS!)) {
+      await this.syncRolloutStatus(syncCtx, allRSs, newRS);
       return;
     }
-    if (deploymentComplete(w.d, w.d.status ?? {})) await this.cleanupDeployment(w, oldRSs);
-    await this.syncRolloutStatus(w, allRSs, newRS);
+    if (deploymentComplete(syncCtx.deployment, syncCtx.deployment.status ?? {})) await this.cleanupDeployment(syncCtx, oldRSs);
+    await this.syncRolloutStatus(syncCtx, allRSs, newRS);
   }
 
   /** Scales the new ReplicaSet up as far as maxSurge allows (or down to replicas). */
-  private async reconcileNewReplicaSet(w: Work, allRSs: ReplicaSet[], newRS: ReplicaSet): Promise<boolean> {
-    const replicas = replicasOf(w.d);
+  private async reconcileNewReplicaSet(syncCtx: SyncContext, allRSs: ReplicaSet[], newRS: ReplicaSet): Promise<boolean> {
+    const replicas = replicasOf(syncCtx.deployment);
     if (replicasOf(newRS) === replicas) return false;
-    if (replicasOf(newRS) > replicas) return (await this.scaleAndRecord(w, newRS, replicas)).scaled;
-    return (await this.scaleAndRecord(w, newRS, newRSNewReplicas(w.d, allRSs, newRS))).scaled;
+    if (replicasOf(newRS) > replicas) return (await this.scaleAndRecord(syncCtx, newRS, replicas)).scaled;
+    return (await this.scaleAndRecord(syncCtx, newRS, newRSNewReplicas(syncCtx.deployment, allRSs, newRS))).scaled;
   }
 
   /**
    * Scales old ReplicaSets down as far as maxUnavailable allows: first their unhealthy pods
    * (which count against availability anyway), then available ones, oldest ReplicaSet first.
    */
-  private async reconcileOldReplicaSets(w: Work, allRSs: ReplicaSet[], oldRSs: ReplicaSet[], newRS: ReplicaSet): Promise<boolean> {
+  private async reconcileOldReplicaSets(syncCtx: SyncContext, allRSs: ReplicaSet[], oldRSs: ReplicaSet[], newRS: ReplicaSet): Promise<boolean> {
     if (replicaCount(oldRSs) === 0) return false;
-    const minAvailable = replicasOf(w.d) - maxUnavailable(w.d);
+    const minAvailable = replicasOf(syncCtx.deployment) - maxUnavailable(syncCtx.deployment);
     const newRSUnavailable = Math.max(0, replicasOf(newRS) - (newRS.status?.availableReplicas ?? 0));
     const maxScaledDown = replicaCount(allRSs) - minAvailable - newRSUnavailable;
     if (maxScaledDown <= 0) return false;
-    const { rss: cleaned, count: cleanedUp } = await this.cleanupUnhealthyReplicas(w, oldRSs, maxScaledDown);
-    const scaledDown = await this.scaleDownOldForRollingUpdate(w, [...cleaned, newRS], cleaned);
+    const { rss: cleaned, count: cleanedUp } = await this.cleanupUnhealthyReplicas(syncCtx, oldRSs, maxScaledDown);
+    const scaledDown = await this.scaleDownOldForRollingUpdate(syncCtx, [...cleaned, newRS], cleaned);
     return cleanedUp + scaledDown > 0;
   }
 
-  private async cleanupUnhealthyReplicas(w: Work, oldRSs: ReplicaSet[], maxCleanup: number): Promise<{ rss: ReplicaSet[]; count: number }> {
+  private async cleanupUnhealthyReplicas(syncCtx: SyncContext, oldRSs: ReplicaSet[], maxCleanup: number): Promise<{ rss: ReplicaSet[]; count: number }> {
     const rss = [...oldRSs].sort(byCreation);
     let total = 0;
     for (let i = 0; i < rss.length && total < maxCleanup; i++) {
@@ -547,14 +547,14 @@ export class DeploymentController extends BaseController {
       const unhealthy = replicas - (rs.status?.availableReplicas ?? 0);
       if (replicas === 0 || unhealthy <= 0) continue;
       const count = Math.min(maxCleanup - total, unhealthy);
-      rss[i] = (await this.scaleAndRecord(w, rs, replicas - count)).rs;
+      rss[i] = (await this.scaleAndRecord(syncCtx, rs, replicas - count)).rs;
       total += count;
     }
     return { rss, count: total };
   }
 
-  private async scaleDownOldForRollingUpdate(w: Work, allRSs: ReplicaSet[], oldRSs: ReplicaSet[]): Promise<number> {
-    const minAvailable = replicasOf(w.d) - maxUnavailable(w.d);
+  private async scaleDownOldForRollingUpdate(syncCtx: SyncContext, allRSs: ReplicaSet[], oldRSs: ReplicaSet[]): Promise<number> {
+    const minAvailable = replicasOf(syncCtx.deployment) - maxUnavailable(syncCtx.deployment);
     const available = settledAvailableCount(allRSs);
     if (available <= minAvailable) return 0;
     const total = available - minAvailable;
@@ -564,34 +564,34 @@ export class DeploymentController extends BaseController {
       const replicas = replicasOf(rs);
       if (replicas === 0) continue;
       const count = Math.min(replicas, total - scaled);
-      await this.scaleAndRecord(w, rs, replicas - count);
+      await this.scaleAndRecord(syncCtx, rs, replicas - count);
       scaled += count;
     }
     return scaled;
   }
 
-  private async rolloutRecreate(w: Work, podMap: Map<string, Pod[]>): Promise<void> {
-    let { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, false);
+  private async rolloutRecreate(syncCtx: SyncContext, podMap: Map<string, Pod[]>): Promise<void> {
+    let { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, false);
     const active = filterActive(oldRSs);
     let scaledDown = false;
-    for (const rs of active) if ((await this.scaleAndRecord(w, rs, 0)).scaled) scaledDown = true;
+    for (const rs of active) if ((await this.scaleAndRecord(syncCtx, rs, 0)).scaled) scaledDown = true;
     if (scaledDown) {
-      await this.syncRolloutStatus(w, [...oldRSs, newRS], newRS);
+      await this.syncRolloutStatus(syncCtx, [...oldRSs, newRS], newRS);
       return;
     }
     if (oldPodsRunning(newRS, oldRSs, podMap)) {
-      await this.syncRolloutStatus(w, [...oldRSs, newRS], newRS);
+      await this.syncRolloutStatus(syncCtx, [...oldRSs, newRS], newRS);
       return;
     }
-    if (!newRS) ({ newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, true));
-    await this.scaleAndRecord(w, newRS!, replicasOf(w.d));
-    if (deploymentComplete(w.d, w.d.status ?? {})) await this.cleanupDeployment(w, oldRSs);
-    await this.syncRolloutStatus(w, [...oldRSs, newRS], newRS);
+    if (!newRS) ({ newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, true));
+    await this.scaleAndRecord(syncCtx, newRS!, replicasOf(syncCtx.deployment));
+    if (deploymentComplete(syncCtx.deployment, syncCtx.deployment.status ?? {})) await this.cleanupDeployment(syncCtx, oldRSs);
+    await this.syncRolloutStatus(syncCtx, [...oldRSs, newRS], newRS);
   }
 
   /** Deletes the oldest scaled-down ReplicaSets beyond revisionHistoryLimit (default 10). */
-  private async cleanupDeployment(w: Work, oldRSs: ReplicaSet[]): Promise<void> {
-    const limit = w.d.spec?.revisionHistoryLimit ?? 10;
+  private async cleanupDeployment(syncCtx: SyncContext, oldRSs: ReplicaSet[]): Promise<void> {
+    const limit = syncCtx.deployment.spec?.revisionHistoryLimit ?? 10;
     if (limit === 2147483647) return;
     const cleanable = oldRSs.filter((rs) => !rs.metadata?.deletionTimestamp);
     const diff = cleanable.length - limit;
@@ -613,22 +613,22 @@ export class DeploymentController extends BaseController {
 
   // ---- status ----------------------------------------------------------------------------
 
-  private calculateStatus(w: Work, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): appsv1.DeploymentStatus {
-    const d = w.d;
+  private calculateStatus(syncCtx: SyncContext, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): appsv1.DeploymentStatus {
+    const deployment = syncCtx.deployment;
     const available = availableReplicaCount(allRSs);
     const total = replicaCount(allRSs);
     const status: appsv1.DeploymentStatus = {
-      observedGeneration: d.metadata?.generation ?? 0,
+      observedGeneration: deployment.metadata?.generation ?? 0,
       replicas: actualReplicaCount(allRSs),
       updatedReplicas: actualReplicaCount([newRS]),
       readyReplicas: readyReplicaCount(allRSs),
       availableReplicas: available,
       unavailableReplicas: Math.max(0, total - available),
-      conditions: deepCopy(d.status?.conditions ?? []),
+      conditions: deepCopy(deployment.status?.conditions ?? []),
     };
-    if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
+    if (deployment.status?.collisionCount !== undefined) status.collisionCount = deployment.status.collisionCount;
     const nowMs = this.ctx.clock.now();
-    if (available >= replicasOf(d) - maxUnavailable(d)) {
+    if (available >= replicasOf(deployment) - maxUnavailable(deployment)) {
       setCondition(status, newCondition(AVAILABLE, 'True', REASON.minimumReplicasAvailable, 'Deployment has minimum availability.', nowMs));
     } else {
       setCondition(status, newCondition(AVAILABLE, 'False', REASON.minimumReplicasUnavailable, 'Deployment does not have minimum availability.', nowMs));
@@ -636,40 +636,40 @@ export class DeploymentController extends BaseController {
     return status;
   }
 
-  private async syncStatusOnly(w: Work): Promise<void> {
-    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(w, false);
-    await this.syncDeploymentStatus(w, [...oldRSs, newRS], newRS);
+  private async syncStatusOnly(syncCtx: SyncContext): Promise<void> {
+    const { newRS, oldRSs } = await this.getAllReplicaSetsAndSyncRevision(syncCtx, false);
+    await this.syncDeploymentStatus(syncCtx, [...oldRSs, newRS], newRS);
   }
 
-  private async syncDeploymentStatus(w: Work, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
-    const status = this.calculateStatus(w, allRSs, newRS);
-    if (semanticEqual(w.d.status, status)) return;
-    await this.writeStatus(w, status);
+  private async syncDeploymentStatus(syncCtx: SyncContext, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
+    const status = this.calculateStatus(syncCtx, allRSs, newRS);
+    if (semanticEqual(syncCtx.deployment.status, status)) return;
+    await this.writeStatus(syncCtx, status);
   }
 
   /** Status plus the Progressing condition (complete, progressing, or past its deadline). */
-  private async syncRolloutStatus(w: Work, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
-    const d = w.d;
+  private async syncRolloutStatus(syncCtx: SyncContext, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined): Promise<void> {
+    const deployment = syncCtx.deployment;
     const nowMs = this.ctx.clock.now();
-    const status = this.calculateStatus(w, allRSs, newRS);
-    if (!hasProgressDeadline(d)) removeCondition(status, PROGRESSING);
-    const current = getCondition(d.status, PROGRESSING);
+    const status = this.calculateStatus(syncCtx, allRSs, newRS);
+    if (!hasProgressDeadline(deployment)) removeCondition(status, PROGRESSING);
+    const current = getCondition(deployment.status, PROGRESSING);
     const complete = status.replicas === status.updatedReplicas && current?.reason === REASON.newReplicaSetAvailable;
-    if (hasProgressDeadline(d) && !complete) {
+    if (hasProgressDeadline(deployment) && !complete) {
       const rsName = newRS?.metadata?.name;
-      if (deploymentComplete(d, status)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${d.metadata?.name}" has successfully progressed.`;
+      if (deploymentComplete(deployment, status)) {
+        const msg = rsName ? `ReplicaSet "${rsName}" has successfully progressed.` : `Deployment "${deployment.metadata?.name}" has successfully progressed.`;
         setCondition(status, newCondition(PROGRESSING, 'True', REASON.newReplicaSetAvailable, msg, nowMs));
-      } else if (deploymentProgressing(d, status)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${d.metadata?.name}" is progressing.`;
+      } else if (deploymentProgressing(deployment, status)) {
+        const msg = rsName ? `ReplicaSet "${rsName}" is progressing.` : `Deployment "${deployment.metadata?.name}" is progressing.`;
         const c = newCondition(PROGRESSING, 'True', REASON.replicaSetUpdated, msg, nowMs);
         // Progress moves lastUpdateTime even when the reason stays the same.
         const existing = getCondition(status, PROGRESSING);
         if (existing?.status === 'True') c.lastTransitionTime = existing.lastTransitionTime;
         removeCondition(status, PROGRESSING);
         setCondition(status, c);
-      } else if (deploymentTimedOut(d, status, nowMs)) {
-        const msg = rsName ? `ReplicaSet "${rsName}" has timed out progressing.` : `Deployment "${d.metadata?.name}" has timed out progressing.`;
+      } else if (deploymentTimedOut(deployment, status, nowMs)) {
+        const msg = rsName ? `ReplicaSet "${rsName}" has timed out progressing.` : `Deployment "${deployment.metadata?.name}" has timed out progressing.`;
         setCondition(status, newCondition(PROGRESSING, 'False', REASON.timedOut, msg, nowMs));
       }
     }
@@ -677,42 +677,42 @@ export class DeploymentController extends BaseController {
     if (failure) setCondition(status, failure);
     else removeCondition(status, REPLICA_FAILURE);
 
-    if (semanticEqual(d.status, status)) {
-      this.requeueStuckDeployment(w, status);
+    if (semanticEqual(deployment.status, status)) {
+      this.requeueStuckDeployment(syncCtx, status);
       return;
     }
-    await this.writeStatus(w, status);
+    await this.writeStatus(syncCtx, status);
   }
 
   /** Looks again when the progress deadline would pass without progress. */
-  private requeueStuckDeployment(w: Work, status: appsv1.DeploymentStatus): void {
-    const d = w.d;
-    const current = getCondition(d.status, PROGRESSING);
-    if (!hasProgressDeadline(d) || !current) return;
-    if (deploymentComplete(d, status) || current.reason === REASON.timedOut) return;
+  private requeueStuckDeployment(syncCtx: SyncContext, status: appsv1.DeploymentStatus): void {
+    const deployment = syncCtx.deployment;
+    const current = getCondition(deployment.status, PROGRESSING);
+    if (!hasProgressDeadline(deployment) || !current) return;
+    if (deploymentComplete(deployment, status) || current.reason === REASON.timedOut) return;
     const from = parseTime(current.lastUpdateTime);
     if (from === undefined) return;
-    const after = from + progressDeadlineSeconds(d) * 1000 - this.ctx.clock.now();
-    const key = keyOf(d);
+    const after = from + progressDeadlineSeconds(deployment) * 1000 - this.ctx.clock.now();
+    const key = keyOf(deployment);
     if (after < 1000) this.queue.addRateLimited(key);
     else this.queue.addAfter(key, after);
   }
 
   /** Sets the Progressing condition for paused and resumed Deployments. */
-  private async checkPausedConditions(w: Work): Promise<void> {
-    const d = w.d;
-    if (!hasProgressDeadline(d)) return;
-    const c = getCondition(d.status, PROGRESSING);
+  private async checkPausedConditions(syncCtx: SyncContext): Promise<void> {
+    const deployment = syncCtx.deployment;
+    if (!hasProgressDeadline(deployment)) return;
+    const c = getCondition(deployment.status, PROGRESSING);
     if (c?.reason === REASON.timedOut) return;
     const pausedExists = c?.reason === REASON.paused;
-    const status = deepCopy(d.status ?? {});
+    const status = deepCopy(deployment.status ?? {});
     const nowMs = this.ctx.clock.now();
-    if (d.spec?.paused && !pausedExists) {
+    if (deployment.spec?.paused && !pausedExists) {
       setCondition(status, newCondition(PROGRESSING, 'Unknown', REASON.paused, 'Deployment is paused', nowMs));
-    } else if (!d.spec?.paused && pausedExists) {
+    } else if (!deployment.spec?.paused && pausedExists) {
       setCondition(status, newCondition(PROGRESSING, 'Unknown', REASON.resumed, 'Deployment is resumed', nowMs));
     } else return;
-    await this.writeStatus(w, status);
+    await this.writeStatus(syncCtx, status);
   }
 }
 
@@ -727,19 +727,19 @@ function findActiveOrLatest(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[])
 }
 
 /** The replicas a ReplicaSet gains (or loses) when the Deployment is scaled by toAdd. */
-function getProportion(rs: ReplicaSet, d: Deployment, toAdd: number, added: number): number {
+function getProportion(rs: ReplicaSet, deployment: Deployment, toAdd: number, added: number): number {
   if (replicasOf(rs) === 0 || toAdd === 0 || toAdd === added) return 0;
-  const fraction = replicaSetFraction(rs, d);
+  const fraction = replicaSetFraction(rs, deployment);
   const allowed = toAdd - added;
   return toAdd > 0 ? Math.min(fraction, allowed) : Math.max(fraction, allowed);
 }
 
-function replicaSetFraction(rs: ReplicaSet, d: Deployment): number {
-  if (replicasOf(d) === 0) return -replicasOf(rs);
-  const maxNow = replicasOf(d) + maxSurge(d);
+function replicaSetFraction(rs: ReplicaSet, deployment: Deployment): number {
+  if (replicasOf(deployment) === 0) return -replicasOf(rs);
+  const maxNow = replicasOf(deployment) + maxSurge(deployment);
   let maxBefore = maxReplicasAnnotation(rs) ?? 0;
   if (maxBefore === 0) {
-    maxBefore = d.status?.replicas ?? 0;
+    maxBefore = deployment.status?.replicas ?? 0;
     if (maxBefore === 0) return 0;
   }
   return Math.round((replicasOf(rs) * maxNow) / maxBefore) - replicasOf(rs);

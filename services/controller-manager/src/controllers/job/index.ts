@@ -110,8 +110,8 @@ function withCondition(conditions: JobCondition[], type: string, status: string,
 
 /** The pod a Job creates from its template: owned by the Job, carrying the tracking finalizer. */
 export function podFromJobTemplate(job: Job): Pod {
-  const t = deepCopy(job.spec?.template ?? {});
-  const meta = t.metadata ?? {};
+  const template = deepCopy(job.spec?.template ?? {});
+  const meta = template.metadata ?? {};
   const finalizers = [...(meta.finalizers ?? [])];
   if (!finalizers.includes(JOB_TRACKING_FINALIZER)) finalizers.push(JOB_TRACKING_FINALIZER);
   return {
@@ -125,7 +125,7 @@ export function podFromJobTemplate(job: Job): Pod {
       finalizers,
       ownerReferences: [controllerRef(job, CONTROLLER_KIND)],
     },
-    spec: t.spec,
+    spec: template.spec,
   };
 }
 
@@ -199,6 +199,101 @@ function countReleased(c: Counts, holds: (uid: string) => boolean): boolean {
   c.uncountedSucceeded = s;
   c.uncountedFailed = f;
   return moved > 0;
+}
+
+function uidOf(pod: Pod): string {
+  return pod.metadata?.uid ?? '';
+}
+
+/** The clock of one sync: one instant for every decision and timestamp. */
+interface SyncTime {
+  nowMs: number;
+  /** nowMs as an RFC 3339 timestamp, for conditions and startTime. */
+  at: string;
+}
+
+/** How a finished pod is recorded; notCounted: deleted as surplus or for a suspension. */
+type FinishKind = 'succeeded' | 'failed' | 'notCounted';
+
+/** The finished pods a sync found that hold the finalizer and are not recorded yet. */
+interface NewlyFinished {
+  newSucceeded: Pod[];
+  newFailed: Pod[];
+  /** Deleted as surplus or for a suspension: their finalizer goes, they are not counted. */
+  releaseUncounted: Pod[];
+  /** More finished than status.uncountedTerminatedPods may hold: the rest wait for a later sync. */
+  capped: boolean;
+}
+
+/** What a sync counted: the counting state with the newly finished pods recorded. */
+interface PodTally extends NewlyFinished {
+  counts: Counts;
+  /** Whether a pod (by uid) still holds the tracking finalizer, as far as this controller knows. */
+  holds: (uid: string) => boolean;
+  /** Uids whose finalizer this sync removed (filled in by releaseRecordedPods). */
+  releasedNow: Set<string>;
+  /** Succeeded and failed, recorded pods included. */
+  succeeded: number;
+  failed: number;
+  failuresSinceSuccess: number;
+  lastFailureMs: number;
+}
+
+type JobEvent = [type: EventType, reason: string, message: string];
+
+/** What the policy decided: the status besides the counts, and the events still to send. */
+interface JobDecision {
+  active: Pod[];
+  conditions: JobCondition[];
+  startTime?: string;
+  /** Complete, once every recorded pod is counted. */
+  completeWanted: boolean;
+  events: JobEvent[];
+  /** The first failure of the pod creations or deletions, thrown after the status is written. */
+  manageError?: unknown;
+}
+
+interface JobFailure {
+  reason: string;
+  message: string;
+}
+
+const BACKOFF_LIMIT_EXCEEDED: JobFailure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+const DEADLINE_EXCEEDED: JobFailure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+
+/**
+ * More failures than backoffLimit (default 6): counted failures when a pod newly failed, or,
+ * with restartPolicy OnFailure, counted failures plus the container restarts of active pods.
+ */
+function backoffLimitExceeded(job: Job, tally: PodTally, active: Pod[]): boolean {
+  const backoffLimit = job.spec?.backoffLimit ?? 6;
+  if (tally.newFailed.length > 0 && tally.failed > backoffLimit) return true;
+  const onFailure = job.spec?.template?.spec?.restartPolicy === 'OnFailure';
+  return onFailure && activeRestarts(active) + tally.failed > backoffLimit;
+}
+
+/**
+ * The number of pods that should be active: without completions, parallelism until one
+ * succeeded (then no new ones); with completions, parallelism at most the successes missing.
+ */
+function wantedActivePods(job: Job, succeeded: number, activeCount: number): number {
+  const parallelism = job.spec?.parallelism ?? 1;
+  const completions = job.spec?.completions;
+  if (completions === undefined) return succeeded > 0 ? activeCount : parallelism;
+  return Math.max(0, Math.min(parallelism, completions - succeeded));
+}
+
+function completionsReached(job: Job, succeeded: number): boolean {
+  const completions = job.spec?.completions;
+  return completions === undefined ? succeeded > 0 : succeeded >= completions;
+}
+
+/** The status with the Complete condition, once it is wanted and every recorded pod is counted. */
+function completeIfCounted(status: JobStatus, counts: Counts, decision: JobDecision, at: string): JobStatus {
+  if (!decision.completeWanted || uncountedOf(counts) > 0 || trueCondition({ status }, 'Complete')) return status;
+  decision.events.push(['Normal', 'Completed', 'Job completed']);
+  const conditions = withCondition(status.conditions ?? [], 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', at);
+  return { ...status, conditions, completionTime: at };
 }
 
 /** What this controller knows about a Job beyond its cache (keyed by the Job's key). */
@@ -276,8 +371,7 @@ export class JobController extends BaseController {
 
   private jobDeleted(job: Job): void {
     const key = keyOf(job);
-    this.expectations.delete(key);
-    this.memory.delete(key);
+    this.forget(key);
     // Its pods may still carry the finalizer: release them.
     const uid = job.metadata?.uid;
     for (const p of this.pods.lister.list({ namespace: job.metadata?.namespace ?? '' })) {
@@ -339,214 +433,305 @@ export class JobController extends BaseController {
   /** The Job's own memory, reset when a new Job of the same name appears. */
   private memoryOf(key: string, job: Job): JobMemory {
     const uid = job.metadata?.uid ?? '';
-    let m = this.memory.get(key);
-    if (!m || m.uid !== uid) {
-      m = { uid, failuresSinceSuccess: 0, lastFailureMs: 0 };
-      this.memory.set(key, m);
+    let memory = this.memory.get(key);
+    if (!memory || memory.uid !== uid) {
+      memory = { uid, failuresSinceSuccess: 0, lastFailureMs: 0 };
+      this.memory.set(key, memory);
     }
-    return m;
+    return memory;
+  }
+
+  /** The Job is gone: nothing is remembered for it any more. */
+  private forget(key: string): void {
+    this.expectations.delete(key);
+    this.memory.delete(key);
+  }
+
+  /**
+   * The Job's selector, or undefined (with a Warning event) when it cannot be used: an empty
+   * selector would claim every pod of the namespace (the apiserver always sets one).
+   */
+  private usableSelector(job: Job): LabelSelector | undefined {
+    let selector: LabelSelector;
+    try {
+      selector = labelSelectorAsSelector(job.spec?.selector);
+    } catch (err) {
+      this.recorder.event(this.ref(job), 'Warning', 'InvalidSelector', errorMessage(err));
+      return undefined;
+    }
+    if (selector.isEverything() || selector.isNothing()) {
+      this.recorder.event(this.ref(job), 'Warning', 'InvalidSelector', 'the job has no usable selector');
+      return undefined;
+    }
+    return selector;
   }
 
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const job = this.jobs.lister.get(name, namespace);
     if (!job) {
-      this.expectations.delete(key);
-      this.memory.delete(key);
+      this.forget(key);
       return;
     }
     if ((job.spec?.completionMode ?? 'NonIndexed') !== 'NonIndexed') {
       this.logger.info({ job: key, completionMode: job.spec?.completionMode }, 'job: completion mode not supported; leaving the job alone');
       return;
     }
+    // Read before the pods are listed: a creation observed later must not look satisfied.
     const satisfied = this.expectations.satisfied(key);
-    let selector: LabelSelector;
-    try {
-      selector = labelSelectorAsSelector(job.spec?.selector);
-    } catch (err) {
-      this.recorder.event(this.ref(job), 'Warning', 'InvalidSelector', errorMessage(err));
-      return;
-    }
-    if (selector.isEverything() || selector.isNothing()) {
-      // The apiserver always sets one; an empty selector would claim every pod of the namespace.
-      this.recorder.event(this.ref(job), 'Warning', 'InvalidSelector', 'the job has no usable selector');
-      return;
-    }
+    const selector = this.usableSelector(job);
+    if (!selector) return;
     const pods = await this.claimPods(job, selector, this.pods.lister.list({ namespace }));
-
     if (job.metadata?.deletionTimestamp) {
       // Its pods go with it: nothing to count any more.
       const { error } = await this.removeFinalizers(pods.filter(hasTrackingFinalizer));
       if (error) throw error;
       return;
     }
+    await this.syncJob(key, job, pods, satisfied);
+  }
 
-    const nowMs = this.ctx.clock.now();
-    const at = now(this.ctx.clock);
+  /**
+   * Kubernetes' syncJob: count the finished pods, decide what the Job runs (manageJob and the
+   * failure, suspension and completion rules), then write the status and release the counted
+   * pods (trackJobStatusAndRemoveFinalizers). Errors of the pod writes are thrown last, after
+   * the status is written, so that the retry starts from the recorded state.
+   */
+  private async syncJob(key: string, job: Job, pods: Pod[], satisfied: boolean): Promise<void> {
+    const time: SyncTime = { nowMs: this.ctx.clock.now(), at: now(this.ctx.clock) };
     const mem = this.memoryOf(key, job);
-    const cur = job.status ?? {};
-    // The counting state: the cached one, unless this controller wrote a later one that the
-    // Job cache does not show yet (a write of the stale Job conflicts; until the cache
-    // catches up it must not act on older counts, e.g. re-create pods for counted successes).
-    const cached = countsOf(cur);
+    const tally = this.countFinishedPods(job, pods, mem, time.nowMs);
+    const decision = await this.applyJobPolicy(key, job, tally, pods.filter(isActive), satisfied, time);
+    const { status, removalError } = await this.trackJobStatusAndRemoveFinalizers(job, pods, mem, tally, decision, time.at);
+    if (finishedCondition({ ...job, status })) await this.ttlCheck(key, job, status);
+    if (removalError) throw removalError;
+    if (decision.manageError) throw decision.manageError;
+  }
+
+  // ---- counting ----------------------------------------------------------------------------
+
+  /**
+   * The Job's counting state with this sync's newly finished pods recorded. It starts from the
+   * cached status, unless this controller wrote a later one that the Job cache does not show
+   * yet (a write of the stale Job conflicts; until the cache catches up it must not act on
+   * older counts, e.g. re-create pods for counted successes).
+   */
+  private countFinishedPods(job: Job, pods: Pod[], mem: JobMemory, nowMs: number): PodTally {
+    const cached = countsOf(job.status ?? {});
     const counts = mem.counts && isAhead(mem.counts, cached) ? countsOf(withCounts({}, mem.counts)) : cached;
-    const byUid = new Map(pods.map((p) => [p.metadata?.uid ?? '', p]));
-    let removed = new Set<string>();
-    /** Whether a pod still holds the tracking finalizer, as far as this controller knows. */
-    const holds = (uid: string): boolean => {
-      const p = byUid.get(uid);
-      return !!p && hasTrackingFinalizer(p) && !this.finalizerRemoved.has(uid) && !removed.has(uid);
-    };
+    const releasedNow = new Set<string>();
+    const holds = this.finalizerHolder(pods, releasedNow);
     // Recorded pods already released (by a sync that failed or a controller that died before
     // it wrote the counts) are counted now.
     countReleased(counts, holds);
-    const recorded = new Set([...counts.uncountedSucceeded, ...counts.uncountedFailed]);
-
-    // Finished pods still holding the finalizer and not recorded yet.
-    const newSucceeded: Pod[] = [];
-    const newFailed: Pod[] = [];
-    const release: Pod[] = [];
-    let capped = false;
-    for (const p of pods) {
-      const uid = p.metadata?.uid ?? '';
-      if (!holds(uid) || recorded.has(uid)) continue;
-      const phase = p.status?.phase;
-      let into: Pod[];
-      if (phase === 'Succeeded') into = newSucceeded;
-      else if (phase !== 'Failed' && !p.metadata?.deletionTimestamp) continue;
-      else if (this.notFailures.has(uid)) {
-        release.push(p); // deleted as surplus or for a suspension: not counted
-        continue;
-      } else into = newFailed;
-      if (recorded.size + newSucceeded.length + newFailed.length >= MAX_UNCOUNTED_PODS) {
-        capped = true; // recorded by a later sync
-        continue;
-      }
-      into.push(p);
-    }
-    counts.uncountedSucceeded.push(...newSucceeded.map((p) => p.metadata?.uid ?? ''));
-    counts.uncountedFailed.push(...newFailed.map((p) => p.metadata?.uid ?? ''));
-    // Recorded pods count for every decision.
-    const succeeded = counts.succeeded + counts.uncountedSucceeded.length;
-    const failed = counts.failed + counts.uncountedFailed.length;
-    // Failures since the last success (the order within one sync is unknown: successes first).
-    const failuresSinceSuccess = newSucceeded.length > 0 ? newFailed.length : mem.failuresSinceSuccess + newFailed.length;
-    const lastFailureMs = newFailed.length > 0 ? nowMs : mem.lastFailureMs;
-
-    let active = pods.filter(isActive);
-    let conditions = deepCopy(cur.conditions ?? []);
-    let startTime = cur.startTime;
-    let completeWanted = false;
-    const events: [type: EventType, reason: string, message: string][] = [];
-    let manageError: unknown;
-    const finished = finishedCondition(job);
-    const suspended = job.spec?.suspend === true;
-
-    if (finished) {
-      // A finished Job keeps no running pods (left over after a failure whose deletions failed).
-      if (active.length > 0) {
-        manageError = await this.deletePods(key, job, active, false);
-        active = [];
-      }
-    } else {
-      const backoffLimit = job.spec?.backoffLimit ?? 6;
-      const parallelism = job.spec?.parallelism ?? 1;
-      const completions = job.spec?.completions;
-      let failure: [reason: string, message: string] | undefined;
-      const onFailure = job.spec?.template?.spec?.restartPolicy === 'OnFailure';
-      // A resumed Job's deadline counts from now.
-      const resuming = !suspended && !!trueCondition(job, 'Suspended');
-      if ((newFailed.length > 0 && failed > backoffLimit) || (onFailure && activeRestarts(active) + failed > backoffLimit)) {
-        failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
-      } else if (!suspended && !resuming && job.spec?.activeDeadlineSeconds !== undefined && startTime) {
-        const deadline = (parseTime(startTime) ?? nowMs) + job.spec.activeDeadlineSeconds * 1000;
-        if (nowMs >= deadline) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
-        else this.queue.addAfter(key, deadline - nowMs);
-      }
-
-      if (failure) {
-        // Its running pods are killed; as in Kubernetes they count as failed once gone.
-        manageError = await this.deletePods(key, job, active, false);
-        active = [];
-        conditions = withCondition(conditions, 'Failed', 'True', failure[0], failure[1], at);
-        events.push(['Warning', failure[0], failure[1]]);
-      } else if (suspended) {
-        if (active.length > 0) manageError = await this.deletePods(key, job, active, true);
-        active = [];
-        const before = conditions;
-        conditions = withCondition(conditions, 'Suspended', 'True', 'JobSuspended', 'Job suspended', at);
-        if (conditions !== before) events.push(['Normal', 'Suspended', 'Job suspended']);
-      } else {
-        if (resuming) {
-          conditions = withCondition(conditions, 'Suspended', 'False', 'JobResumed', 'Job resumed', at);
-          events.push(['Normal', 'Resumed', 'Job resumed']);
-          // The deadline counts from the last resumption.
-          startTime = at;
-        }
-        startTime ??= at;
-        if (job.spec?.activeDeadlineSeconds !== undefined && startTime === at) this.queue.addAfter(key, job.spec.activeDeadlineSeconds * 1000);
-
-        let want: number;
-        if (completions === undefined) want = succeeded > 0 ? active.length : parallelism;
-        else want = Math.max(0, Math.min(parallelism, completions - succeeded));
-        if (satisfied) {
-          const r = await this.manage(key, job, active, want, failuresSinceSuccess, lastFailureMs);
-          manageError = r.err;
-          active = r.active;
-        }
-        const activeCount = active.length;
-        // Only with every creation observed: active pods missing from the cache must not look
-        // finished. Set once every recorded pod is counted (below).
-        completeWanted = !capped && satisfied && activeCount === 0 && (completions === undefined ? succeeded > 0 : succeeded >= completions);
-      }
-    }
-
-    let status = withCounts({ ...cur, conditions, active: active.length, ready: active.filter(isPodReady).length }, counts);
-    if (startTime) status.startTime = startTime;
-    /** Complete, once wanted and every recorded pod is counted. */
-    const completeIfCounted = (s: JobStatus): JobStatus => {
-      if (!completeWanted || uncountedOf(counts) > 0 || trueCondition({ status: s }, 'Complete')) return s;
-      events.push(['Normal', 'Completed', 'Job completed']);
-      const done = withCondition(s.conditions ?? [], 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', at);
-      return { ...s, conditions: done, completionTime: at };
+    const found = this.findNewlyFinished(pods, counts, holds);
+    counts.uncountedSucceeded.push(...found.newSucceeded.map(uidOf));
+    counts.uncountedFailed.push(...found.newFailed.map(uidOf));
+    const { newSucceeded, newFailed } = found;
+    return {
+      ...found,
+      counts,
+      holds,
+      releasedNow,
+      // Recorded pods count for every decision.
+      succeeded: counts.succeeded + counts.uncountedSucceeded.length,
+      failed: counts.failed + counts.uncountedFailed.length,
+      // Failures since the last success (the order within one sync is unknown: successes first).
+      failuresSinceSuccess: newSucceeded.length > 0 ? newFailed.length : mem.failuresSinceSuccess + newFailed.length,
+      lastFailureMs: newFailed.length > 0 ? nowMs : mem.lastFailureMs,
     };
-    const emit = (stored: Job) => {
-      for (const [type, reason, message] of events.splice(0)) this.recorder.event(this.ref(stored), type, reason, message);
-    };
-
-    // 1. Record the newly finished pods in status.uncountedTerminatedPods, with the rest of the
-    // status, in one write (guarded by the cached resourceVersion: a stale cache conflicts).
-    status = completeIfCounted(status);
-    let stored = job;
-    const first = await this.writeStatus(stored, status);
-    if (first) {
-      stored = first;
-      mem.counts = countsOf(status);
-      mem.failuresSinceSuccess = failuresSinceSuccess;
-      mem.lastFailureMs = lastFailureMs;
-      emit(stored);
-    }
-    // 2. Recorded in the stored status: their finalizers may go (and those of the uncounted
-    // pods deleted as surplus or for a suspension).
-    const recordedNow = new Set([...counts.uncountedSucceeded, ...counts.uncountedFailed]);
-    const releasing = pods.filter((p) => recordedNow.has(p.metadata?.uid ?? '') && holds(p.metadata?.uid ?? ''));
-    const removal = await this.removeFinalizers([...releasing, ...release]);
-    removed = removal.removed;
-    // 3. The released ones move from the lists into the counts, in one write.
-    if (countReleased(counts, holds)) status = withCounts(status, counts);
-    status = completeIfCounted(status);
-    const second = await this.writeStatus(stored, status);
-    if (second) {
-      stored = second;
-      mem.counts = countsOf(status);
-      emit(stored);
-    }
-
-    const done = finishedCondition({ ...job, status });
-    if (done) await this.ttlCheck(key, job, status);
-    if (removal.error) throw removal.error;
-    if (manageError) throw manageError;
   }
+
+  /** Whether a pod (by uid) still holds the tracking finalizer, as far as this controller knows. */
+  private finalizerHolder(pods: Pod[], releasedNow: Set<string>): (uid: string) => boolean {
+    const byUid = new Map(pods.map((p) => [uidOf(p), p]));
+    return (uid) => {
+      const pod = byUid.get(uid);
+      return !!pod && hasTrackingFinalizer(pod) && !this.finalizerRemoved.has(uid) && !releasedNow.has(uid);
+    };
+  }
+
+  /** How a finished pod is recorded: a success, a failure, or released uncounted. */
+  private finishKindOf(pod: Pod): FinishKind | undefined {
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded') return 'succeeded';
+    if (phase !== 'Failed' && !pod.metadata?.deletionTimestamp) return undefined; // still running
+    // Deleted as surplus or for a suspension: not a failure.
+    return this.notFailures.has(uidOf(pod)) ? 'notCounted' : 'failed';
+  }
+
+  /**
+   * The finished pods still holding the finalizer and not recorded yet, at most as many as
+   * status.uncountedTerminatedPods may still hold (the rest are recorded by a later sync).
+   */
+  private findNewlyFinished(pods: Pod[], counts: Counts, holds: (uid: string) => boolean): NewlyFinished {
+    const recorded = new Set([...counts.uncountedSucceeded, ...counts.uncountedFailed]);
+    const found: NewlyFinished = { newSucceeded: [], newFailed: [], releaseUncounted: [], capped: false };
+    for (const pod of pods) {
+      const uid = uidOf(pod);
+      if (!holds(uid) || recorded.has(uid)) continue;
+      const kind = this.finishKindOf(pod);
+      if (kind === undefined) continue;
+      if (kind === 'notCounted') {
+        found.releaseUncounted.push(pod);
+        continue;
+      }
+      if (recorded.size + found.newSucceeded.length + found.newFailed.length >= MAX_UNCOUNTED_PODS) {
+        found.capped = true;
+        continue;
+      }
+      (kind === 'succeeded' ? found.newSucceeded : found.newFailed).push(pod);
+    }
+    return found;
+  }
+
+  // ---- policy ------------------------------------------------------------------------------
+
+  /**
+   * What the Job runs now and the conditions it gets: a finished Job keeps no pods; one past
+   * its backoffLimit or activeDeadlineSeconds fails; a suspended one stops its pods; otherwise
+   * pods are created or deleted toward the wanted number (Kubernetes' manageJob).
+   */
+  private async applyJobPolicy(key: string, job: Job, tally: PodTally, active: Pod[], satisfied: boolean, time: SyncTime): Promise<JobDecision> {
+    const decision: JobDecision = { active, conditions: deepCopy(job.status?.conditions ?? []), startTime: job.status?.startTime, completeWanted: false, events: [] };
+    if (finishedCondition(job)) {
+      await this.stopFinishedJobPods(key, job, decision);
+      return decision;
+    }
+    const suspended = job.spec?.suspend === true;
+    // A resumed Job's deadline counts from now.
+    const resuming = !suspended && !!trueCondition(job, 'Suspended');
+    const failure = backoffLimitExceeded(job, tally, active) ? BACKOFF_LIMIT_EXCEEDED : this.checkActiveDeadline(key, job, suspended || resuming, time.nowMs);
+    if (failure) await this.failJob(key, job, decision, failure, time.at);
+    else if (suspended) await this.suspendJob(key, job, decision, time.at);
+    else await this.runJob(key, job, tally, decision, { satisfied, resuming }, time.at);
+    return decision;
+  }
+
+  /** A finished Job keeps no running pods (left over after a failure whose deletions failed). */
+  private async stopFinishedJobPods(key: string, job: Job, decision: JobDecision): Promise<void> {
+    if (decision.active.length === 0) return;
+    decision.manageError = await this.deletePods(key, job, decision.active, false);
+    decision.active = [];
+  }
+
+  /**
+   * DeadlineExceeded once activeDeadlineSeconds passed since startTime; otherwise the Job is
+   * looked at again then. A suspended or resuming Job's deadline does not run.
+   */
+  private checkActiveDeadline(key: string, job: Job, paused: boolean, nowMs: number): JobFailure | undefined {
+    const deadlineSeconds = job.spec?.activeDeadlineSeconds;
+    const startTime = job.status?.startTime;
+    if (paused || deadlineSeconds === undefined || !startTime) return undefined;
+    const deadline = (parseTime(startTime) ?? nowMs) + deadlineSeconds * 1000;
+    if (nowMs >= deadline) return DEADLINE_EXCEEDED;
+    this.queue.addAfter(key, deadline - nowMs);
+    return undefined;
+  }
+
+  /** The Job fails: its running pods are killed (as in Kubernetes they count as failed once gone). */
+  private async failJob(key: string, job: Job, decision: JobDecision, failure: JobFailure, at: string): Promise<void> {
+    decision.manageError = await this.deletePods(key, job, decision.active, false);
+    decision.active = [];
+    decision.conditions = withCondition(decision.conditions, 'Failed', 'True', failure.reason, failure.message, at);
+    decision.events.push(['Warning', failure.reason, failure.message]);
+  }
+
+  /** A suspended Job runs no pods; deleting them is no failure. */
+  private async suspendJob(key: string, job: Job, decision: JobDecision, at: string): Promise<void> {
+    if (decision.active.length > 0) decision.manageError = await this.deletePods(key, job, decision.active, true);
+    decision.active = [];
+    const before = decision.conditions;
+    decision.conditions = withCondition(before, 'Suspended', 'True', 'JobSuspended', 'Job suspended', at);
+    if (decision.conditions !== before) decision.events.push(['Normal', 'Suspended', 'Job suspended']);
+  }
+
+  /**
+   * A running Job: (re)starts its deadline, creates or deletes pods toward the wanted number
+   * (only with every earlier creation and deletion observed) and wants Complete once enough
+   * pods succeeded and none runs.
+   */
+  private async runJob(key: string, job: Job, tally: PodTally, decision: JobDecision, state: { satisfied: boolean; resuming: boolean }, at: string): Promise<void> {
+    if (state.resuming) {
+      decision.conditions = withCondition(decision.conditions, 'Suspended', 'False', 'JobResumed', 'Job resumed', at);
+      decision.events.push(['Normal', 'Resumed', 'Job resumed']);
+      // The deadline counts from the last resumption.
+      decision.startTime = at;
+    }
+    decision.startTime ??= at;
+    const deadlineSeconds = job.spec?.activeDeadlineSeconds;
+    if (deadlineSeconds !== undefined && decision.startTime === at) this.queue.addAfter(key, deadlineSeconds * 1000);
+    if (state.satisfied) {
+      const want = wantedActivePods(job, tally.succeeded, decision.active.length);
+      const managed = await this.manage(key, job, decision.active, want, tally.failuresSinceSuccess, tally.lastFailureMs);
+      decision.manageError = managed.err;
+      decision.active = managed.active;
+    }
+    // Only with every creation observed: active pods missing from the cache must not look
+    // finished. Set once every recorded pod is counted (trackJobStatusAndRemoveFinalizers).
+    decision.completeWanted = !tally.capped && state.satisfied && decision.active.length === 0 && completionsReached(job, tally.succeeded);
+  }
+
+  // ---- status and finalizers ---------------------------------------------------------------
+
+  /**
+   * Kubernetes' trackJobStatusAndRemoveFinalizers: (1) records the newly finished pods in
+   * status.uncountedTerminatedPods, with the rest of the status, in one write (guarded by the
+   * cached resourceVersion: a stale cache conflicts); (2) removes the finalizers of the pods
+   * recorded in the stored status; (3) moves the released ones into the counts, in one write.
+   */
+  private async trackJobStatusAndRemoveFinalizers(
+    job: Job,
+    pods: Pod[],
+    mem: JobMemory,
+    tally: PodTally,
+    decision: JobDecision,
+    at: string,
+  ): Promise<{ status: JobStatus; removalError?: unknown }> {
+    const { counts } = tally;
+    const { active } = decision;
+    let status = withCounts({ ...job.status, conditions: decision.conditions, active: active.length, ready: active.filter(isPodReady).length }, counts);
+    if (decision.startTime) status.startTime = decision.startTime;
+
+    status = completeIfCounted(status, tally.counts, decision, at);
+    let stored = job;
+    const recorded = await this.writeStatus(stored, status);
+    if (recorded) {
+      stored = recorded;
+      mem.counts = countsOf(status);
+      mem.failuresSinceSuccess = tally.failuresSinceSuccess;
+      mem.lastFailureMs = tally.lastFailureMs;
+      this.emitEvents(stored, decision.events);
+    }
+    const removal = await this.releaseRecordedPods(pods, tally);
+    if (countReleased(counts, tally.holds)) status = withCounts(status, counts);
+    status = completeIfCounted(status, tally.counts, decision, at);
+    const counted = await this.writeStatus(stored, status);
+    if (counted) {
+      mem.counts = countsOf(status);
+      this.emitEvents(counted, decision.events);
+    }
+    return { status, removalError: removal.error };
+  }
+
+  /**
+   * Removes the finalizers of the pods recorded in the stored status, and of the finished
+   * pods deleted as surplus or for a suspension (released uncounted).
+   */
+  private async releaseRecordedPods(pods: Pod[], tally: PodTally): Promise<{ error?: unknown }> {
+    const recorded = new Set([...tally.counts.uncountedSucceeded, ...tally.counts.uncountedFailed]);
+    const releasing = pods.filter((p) => recorded.has(uidOf(p)) && tally.holds(uidOf(p)));
+    const removal = await this.removeFinalizers([...releasing, ...tally.releaseUncounted]);
+    for (const uid of removal.removed) tally.releasedNow.add(uid);
+    return removal;
+  }
+
+  /** Sends the pending events (once: the list is emptied). */
+  private emitEvents(stored: Job, events: JobEvent[]): void {
+    for (const [type, reason, message] of events.splice(0)) this.recorder.event(this.ref(stored), type, reason, message);
+  }
+
+  // ---- pods --------------------------------------------------------------------------------
 
   /** Creates or deletes pods toward `want` active ones; returns the pods active now and a failure. */
   private async manage(
