@@ -328,6 +328,8 @@ describe("bad requests get Kubernetes' answers", () => {
   it('unknown resources, media types it does not speak, and bad list options', async () => {
     expectStatus(await request('GET', '/api/v1/namespaces/default/widgets'), 404, 'NotFound', 'the server could not find the requested resource');
     expectStatus(await request('GET', '/apis/nope.example.com/v1/things'), 404, 'NotFound');
+    // Kubernetes subresources not built yet answer 501, not a misleading 405.
+    expectStatus(await request('POST', '/api/v1/namespaces/default/pods/web/exec?command=ls'), 501, 'NotImplemented', /pods\/exec is not served by k8ts yet/);
     expect((await request('GET', CM, { accept: 'application/vnd.kubernetes.protobuf' })).status).toBe(406);
     expect((await request('POST', CM, { type: 'application/xml', body: '<ConfigMap/>' })).status).toBe(415);
     // Kubernetes protobuf bodies are read (kubectl's typed clients send them); a broken one is a 400.

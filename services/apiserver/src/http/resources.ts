@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { type KindInfo, kindFor, fromK8sJson, toK8sJson, type appsv1, type corev1 } from '@k8ts/api';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, toTable } from '@k8ts/machinery';
-import { ApiError, badRequest } from '../errors';
+import { ApiError, badRequest, notImplemented } from '../errors';
 import { checkPatchOptions, checkWriteOptions } from '../fieldmanager';
 import type { DeleteOptions } from '../registry/registry';
 import { bindPod, getScale, updateScale } from '../registry/subresources';
@@ -64,8 +64,14 @@ export async function serveResource(ctx: ResourceContext): Promise<void> {
       if (sub === '') return removeCollection(ctx);
       break;
   }
+  if (NOT_BUILT.has(`${ctx.kind.resource}/${sub}`)) {
+    throw notImplemented(`${ctx.kind.resource}/${sub} is not served by k8ts yet (exec, attach, port-forward and proxy are planned)`);
+  }
   throw methodNotSupported(ctx);
 }
+
+/** Kubernetes subresources k8ts does not serve yet: UNIMPLEMENTED (501), not 405. */
+const NOT_BUILT = new Set(['pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'pods/ephemeralcontainers', 'pods/resize', 'services/proxy', 'nodes/proxy']);
 
 function methodNotSupported(ctx: ResourceContext): ApiError {
   const what = ctx.info.subresource ? `${ctx.kind.resource}/${ctx.info.subresource}` : ctx.kind.resource;
