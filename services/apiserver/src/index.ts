@@ -223,20 +223,14 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
 
   const audit: AuditSink = config.auditLogPath ? new AuditFile(config.auditLogPath) : NO_AUDIT;
   const kubelet = kubeletDialer(kubeletClientCredentials(config, logger));
+  // What both doors (gRPC services and the HTTP API) serve from.
+  const doors = { registry, hub, security, audit, logger, kubelet, bookmarkIntervalMs: config.watchBookmarkInterval };
   const server = await startServer({
     component: COMPONENT,
     ...serverOptionsFromConfig(config),
     // Requests stay under --max-message-bytes; a List answers with everything stored.
     maxSendMessageBytes: -1,
-    services: resourceServices({
-      registry,
-      hub,
-      security,
-      audit,
-      logger,
-      kubelet,
-      bookmarkIntervalMs: config.watchBookmarkInterval,
-    }),
+    services: resourceServices(doors),
     logger,
     config: { ...config },
     // End the watches first, so that draining does not wait for them.
@@ -247,13 +241,7 @@ export async function start(config: ApiserverConfig): Promise<Apiserver> {
   registerMetrics(server.registry, hub);
   let ready = false;
   const http = await startHttpApi(config, server, logger, {
-    registry,
-    hub,
-    security,
-    audit,
-    logger,
-    kubelet,
-    bookmarkIntervalMs: config.watchBookmarkInterval,
+    ...doors,
     applyPatch: applyPatchHandler,
     version: versionInfo(),
     ready: () => ready,
